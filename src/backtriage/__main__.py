@@ -1,0 +1,3 @@
+from backtriage.cli import main
+
+main()

@@ -1,0 +1,189 @@
+"""``assess(case, knowledge, today)``: the pure core.  No I/O, no clock, no globals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from backtriage.assessment import (
+    URGENCY_ORDER,
+    Assessment,
+    ConditionResult,
+    FollowUp,
+    Psychosocial,
+    Question,
+    Statement,
+    TraceStep,
+    Urgency,
+)
+from backtriage.case import Case
+from backtriage.engine import conditions as conditions_step
+from backtriage.engine import imaging as imaging_step
+from backtriage.engine import startback
+from backtriage.engine import statements as statements_step
+from backtriage.engine.intake import TextReading, resolve
+from backtriage.engine.logic import Facts
+from backtriage.engine.prepared import PSYCHOSOCIAL, prepared
+from backtriage.knowledge import Knowledge
+
+DEFAULT_CONDITION = "nonspecific_low_back_pain"
+REASSESS_DAYS = 28
+
+
+def assess(
+    case: Case, knowledge: Knowledge, today: date, reading: TextReading | None = None
+) -> Assessment:
+    """Assess one case.  ``reading`` is what the free-text reader found in the case's complaint
+    and note, if anything; structured findings win over it."""
+    resolved = resolve(case, knowledge, reading)
+    start_back = startback.score(case.start_back)
+    facts_map: dict[str, Any] = dict(resolved.facts)
+    facts_map["start_back_risk"] = None if start_back is None else start_back.risk
+    facts = Facts(findings=resolved.findings, facts=facts_map)
+
+    screened = conditions_step.screen(knowledge, facts)
+    most_likely = _most_likely(knowledge, screened.suspected)
+    facts = Facts(
+        findings=resolved.findings,
+        facts=facts_map,
+        suspected=screened.suspected,
+        most_likely=most_likely,
+    )
+    plan = imaging_step.plan(knowledge, facts)
+    location = resolved.presentation.get("location")
+    context = {"at_location": f" ({location} back)" if location else ""}
+    selected = statements_step.select(knowledge, facts, context)
+    sections = selected.by_section
+
+    results = [
+        r for r in screened.results if r.id != DEFAULT_CONDITION or most_likely == DEFAULT_CONDITION
+    ]
+    urgency, reasons = _urgency(results)
+    unassessed = _unassessed(knowledge, resolved.findings)
+    trace: list[TraceStep] = [*screened.trace, *plan.trace, *selected.trace]
+    assessment_without_refs: dict[str, Any] = {
+        "knowledge_version": knowledge.version,
+        "assessed_on": today.isoformat(),
+        "urgency": urgency,
+        "urgency_reasons": reasons,
+        "most_likely": most_likely,
+        "most_likely_label": knowledge.conditions[most_likely].label,
+        "summary": sections.get("summary", []),
+        "diagnosis": sections.get("diagnosis", []),
+        "conditions": results,
+        "imaging": plan.orders,
+        "imaging_statements": sections.get("imaging", []),
+        "acr_variants": plan.variants,
+        "labs": plan.labs,
+        "unassessed": unassessed,
+        "questions": _questions(knowledge, unassessed),
+        "findings": resolved.findings,
+        "evidence": resolved.evidence,
+        "conflicts": resolved.conflicts,
+        "evaluation": sections.get("evaluation", []),
+        "psychosocial": Psychosocial(
+            start_back=start_back,
+            yellow_flags=[f for f in PSYCHOSOCIAL if resolved.findings.get(f) == "present"],
+            statements=sections.get("psychosocial", []),
+        ),
+        "management": sections.get("management", []),
+        "follow_up": FollowUp(
+            reassess_in_days=REASSESS_DAYS if urgency == "routine" else None,
+            statements=sections.get("follow_up", []),
+            safety_net=sections.get("safety_net", []),
+        ),
+        "pitfalls": sections.get("pitfalls", []),
+        "case": case.model_dump(mode="json", exclude_none=True),
+        "presentation": resolved.presentation,
+        "warnings": resolved.warnings,
+        "trace": trace,
+    }
+    cited = _cited(assessment_without_refs)
+    known = prepared(knowledge).references
+    references = {rid: known[rid] for rid in sorted(cited)}
+    return Assessment(references=references, **assessment_without_refs)
+
+
+def _most_likely(knowledge: Knowledge, suspected: frozenset[str]) -> str:
+    """The working diagnosis: the most dangerous suspected condition (it must be dealt with
+    first), else the ordinary diagnosis the findings support, else nonspecific pain."""
+    candidates = [cid for cid in suspected if cid != DEFAULT_CONDITION]
+    if not candidates:
+        return DEFAULT_CONDITION
+    return min(candidates, key=lambda cid: knowledge.conditions[cid].priority)
+
+
+def _urgency(results: list[ConditionResult]) -> tuple[Urgency, list[str]]:
+    urgency: Urgency = "routine"
+    reasons: list[str] = []
+    for result in results:
+        if result.status != "suspected" or result.urgency is None:
+            continue
+        if URGENCY_ORDER[result.urgency] > URGENCY_ORDER[urgency]:
+            urgency = result.urgency
+        if result.urgency != "routine":
+            reasons.append(
+                f"{result.label} suspected ({', '.join(result.triggers)}): {result.urgency}"
+            )
+    return urgency, reasons
+
+
+def _unassessed(knowledge: Knowledge, findings: Mapping[str, str]) -> list[str]:
+    """Every unknown screening item (and yellow flag), most dangerous condition first."""
+    ordered: dict[str, None] = {}
+    for condition in sorted(knowledge.conditions.values(), key=lambda c: c.priority):
+        ordered.update((f, None) for f in condition.screening if findings.get(f) == "unknown")
+    ordered.update((f, None) for f in PSYCHOSOCIAL if findings.get(f) == "unknown")
+    return list(ordered)
+
+
+def _questions(knowledge: Knowledge, unassessed: list[str]) -> list[Question]:
+    """The questions for what is still unknown; findings answered by one question (age over 50,
+    over 70: "record the age") are asked once."""
+    questions = prepared(knowledge).questions
+    out: list[Question] = []
+    asks: set[str] = set()
+    for fid in unassessed:
+        question = questions[fid]
+        if question.ask not in asks:
+            asks.add(question.ask)
+            out.append(question)
+    return out
+
+
+def _cited(parts: dict[str, Any]) -> set[str]:
+    """Every reference id the assessment cites, read from the statement-bearing parts."""
+    found: set[str] = set()
+    statements: list[Statement | None] = [
+        *parts["summary"],
+        *parts["diagnosis"],
+        *parts["imaging_statements"],
+        *parts["evaluation"],
+        *parts["management"],
+        *parts["pitfalls"],
+        *parts["psychosocial"].statements,
+        *parts["follow_up"].statements,
+        *parts["follow_up"].safety_net,
+    ]
+    for result in parts["conditions"]:
+        statements += [result.screen, result.action, result.caveat]
+        if result.disagreement is not None:
+            for position in result.disagreement.positions:
+                found.update(position["citations"])
+        if result.probability is not None:
+            found.update(result.probability.citations)
+            for figure in result.probability.figures:
+                found.update(figure.citations)
+    for statement in statements:
+        if statement is None:
+            continue
+        found.update(statement.citations)
+        if statement.disagreement is not None:
+            for position in statement.disagreement.positions:
+                found.update(position["citations"])
+    for order in parts["imaging"]:
+        found.update(order.citations)
+    for variant in parts["acr_variants"]:
+        found.update(variant.citations)
+    return found

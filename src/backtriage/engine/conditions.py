@@ -1,0 +1,89 @@
+"""Screen every condition: suspected, not excluded, or screened negative — and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backtriage.assessment import ConditionResult, Status, TraceStep
+from backtriage.engine.logic import Facts, evaluate, tri_word
+from backtriage.engine.prepared import prepared
+from backtriage.engine.probability import probability
+from backtriage.knowledge import Knowledge
+from backtriage.knowledge.schema import Condition
+
+
+@dataclass(frozen=True)
+class Screened:
+    results: list[ConditionResult]
+    suspected: frozenset[str]
+    trace: list[TraceStep]
+
+
+def screen(knowledge: Knowledge, facts: Facts) -> Screened:
+    results: list[ConditionResult] = []
+    trace: list[TraceStep] = []
+    suspected: set[str] = set()
+    ready = prepared(knowledge)
+    for condition in knowledge.conditions.values():  # file order is report order
+        verdict = evaluate(condition.suspect_when, facts)
+        status = _status(condition, verdict, facts)
+        if status == "suspected":
+            suspected.add(condition.id)
+        if (
+            condition.kind != "red_flag"
+            and status != "suspected"
+            and not _touched(condition, facts)
+        ):
+            # Diagnoses and mimics are listed only when the findings raise them or speak to them.
+            continue
+        parts = ready.conditions[condition.id]
+        trace.append(
+            ready.trace(
+                f"condition {condition.id}: suspected when {parts.rule}",
+                tri_word(verdict),
+                f"status {status}",
+            )
+        )
+        states = facts.findings
+        results.append(
+            ConditionResult.model_construct(
+                id=condition.id,
+                label=condition.label,
+                kind=condition.kind,
+                status=status,
+                urgency=condition.urgency if status == "suspected" else None,
+                triggers=[f for f in condition.screening if states.get(f) == "present"],
+                missing=[f for f in condition.screening if states.get(f, "unknown") == "unknown"],
+                absent=[f for f in condition.screening if states.get(f) == "absent"],
+                rule=parts.rule,
+                probability=probability(knowledge, condition.id, facts.findings),
+                screen=parts.screen,
+                action=parts.action,
+                action_lead=condition.action_lead,
+                caveat=parts.caveat,
+                disagreement=parts.disagreement,
+                levels=_levels(condition, facts) if status == "suspected" else [],
+            )
+        )
+    return Screened(results=results, suspected=frozenset(suspected), trace=trace)
+
+
+def _status(condition: Condition, verdict: bool | None, facts: Facts) -> Status:
+    if verdict is True:
+        return "suspected"
+    screening = condition.screening
+    if screening and all(facts.findings.get(f) == "absent" for f in screening):
+        return "screened_negative"
+    return "not_excluded"
+
+
+def _touched(condition: Condition, facts: Facts) -> bool:
+    return any(facts.findings.get(f) == "present" for f in condition.screening)
+
+
+def _levels(condition: Condition, facts: Facts) -> list[str]:
+    return [
+        level
+        for level, fids in (condition.levels or {}).items()
+        if any(facts.findings.get(f) == "present" for f in fids)
+    ]

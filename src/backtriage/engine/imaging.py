@@ -1,0 +1,142 @@
+"""Imaging and laboratory tests now — usually none — and the ACR 2021 variant(s) that apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backtriage.assessment import AcrVariantMatch, ImagingOrder, TraceStep
+from backtriage.engine.logic import Facts, evaluate, tri_word
+from backtriage.knowledge import Knowledge
+from backtriage.knowledge.rules import describe
+from backtriage.knowledge.schema import ImagingOrder as KbOrder
+
+TIMING_ORDER = {"immediate": 0, "prompt": 1, "routine": 2}
+LAB_ORDER = ("cbc", "esr", "crp", "urinalysis")
+
+
+@dataclass(frozen=True)
+class Plan:
+    orders: list[ImagingOrder]
+    labs: list[str]
+    variants: list[AcrVariantMatch]
+    trace: list[TraceStep]
+
+
+def plan(knowledge: Knowledge, facts: Facts) -> Plan:
+    trace: list[TraceStep] = []
+    wanted: list[tuple[KbOrder, str, int | None]] = []
+    labs: set[str] = set()
+    for cid in sorted(facts.suspected, key=lambda c: knowledge.conditions[c].priority):
+        condition = knowledge.conditions[cid]
+        wanted += [(order, cid, condition.acr_variant) for order in condition.imaging]
+        labs.update(condition.labs)
+    for rule in knowledge.imaging_rules:
+        verdict = evaluate(rule.when, facts)
+        trace.append(
+            TraceStep.model_construct(
+                rule=f"imaging rule {rule.id}: {describe(rule.when)}",
+                result=tri_word(verdict),
+                why=f"orders {rule.order.study}" if verdict else "no order",
+            )
+        )
+        if verdict is True:
+            wanted.append((rule.order, rule.id, rule.acr_variant))
+    return Plan(
+        orders=_merge(knowledge, wanted),
+        labs=[lab for lab in LAB_ORDER if lab in labs],
+        variants=_variants(knowledge, facts, trace),
+        trace=trace,
+    )
+
+
+def _merge(
+    knowledge: Knowledge, wanted: list[tuple[KbOrder, str, int | None]]
+) -> list[ImagingOrder]:
+    """One order per study: the earliest timing asked for, every reason and citation kept."""
+    by_study: dict[str, list[tuple[KbOrder, str, int | None]]] = {}
+    for item in wanted:
+        by_study.setdefault(item[0].study, []).append(item)
+    orders: list[ImagingOrder] = []
+    for study, items in by_study.items():
+        first = min(items, key=lambda item: TIMING_ORDER[item[0].timing])
+        variant = next((v for _, _, v in items if v is not None), None)
+        orders.append(
+            ImagingOrder.model_construct(
+                study=study,
+                timing=first[0].timing,
+                why=" ".join(dict.fromkeys(order.why for order, _, _ in items)),
+                citations=list(
+                    dict.fromkeys(ref for order, _, _ in items for ref in order.citations)
+                ),
+                for_conditions=list(dict.fromkeys(source for _, source, _ in items)),
+                acr=_acr_cell(knowledge, variant, study),
+            )
+        )
+    return sorted(orders, key=lambda order: TIMING_ORDER[order.timing])
+
+
+def _acr_cell(knowledge: Knowledge, variant: int | None, study: str) -> dict[str, object] | None:
+    if variant is None:
+        return None
+    procedure = next((p for p in knowledge.acr.procedures if p.study == study), None)
+    if procedure is None:
+        return None
+    rating = next(
+        r for r in knowledge.acr_variants[variant].ratings if r.procedure == procedure.name
+    )
+    return {
+        "variant": variant,
+        "procedure": procedure.name,
+        "category": rating.category,
+        "rrl": procedure.rrl,
+    }
+
+
+def _variants(knowledge: Knowledge, facts: Facts, trace: list[TraceStep]) -> list[AcrVariantMatch]:
+    matched: list[int] = []
+    fallbacks: list[int] = []
+    why: dict[int, str] = {}
+    for match in knowledge.acr.matching:
+        verdict = evaluate(match.when, facts)
+        trace.append(
+            TraceStep.model_construct(
+                rule=f"ACR variant {match.variant}: {describe(match.when)}",
+                result=tri_word(verdict),
+                why=match.why,
+            )
+        )
+        if verdict is True:
+            (fallbacks if match.fallback else matched).append(match.variant)
+            why[match.variant] = match.why
+    chosen = matched or fallbacks
+    if not matched and len(fallbacks) > 1:
+        for number in fallbacks:
+            why[number] = (
+                why[number].rstrip(".") + " — the duration is not given, so both are shown."
+            )
+    out: list[AcrVariantMatch] = []
+    for number in sorted(chosen):
+        variant = knowledge.acr_variants[number]
+        out.append(
+            AcrVariantMatch.model_construct(
+                variant=number,
+                text=variant.text,
+                why=why[number],
+                appropriate=[
+                    r.procedure for r in variant.ratings if r.category == "Usually Appropriate"
+                ],
+                may_be_appropriate=[
+                    r.procedure
+                    for r in variant.ratings
+                    if r.category.startswith("May Be Appropriate")
+                    and "Disagreement" not in r.category
+                ]
+                + [
+                    f"{r.procedure} (disagreement)"
+                    for r in variant.ratings
+                    if "Disagreement" in r.category
+                ],
+                citations=list(knowledge.acr.citations),
+            )
+        )
+    return out

@@ -1,0 +1,162 @@
+"""Output pieces that depend only on the knowledge base, built once per knowledge base.
+
+Statements, questions and trace lines are the same for every case; building them per assessment
+was most of the engine's time.  They are immutable, hold no patient data, and are keyed by the
+(immutable) knowledge base itself, so sharing them across assessments cannot leak anything.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+from backtriage.assessment import (
+    Disagreement,
+    FigureUse,
+    Question,
+    ReferenceOut,
+    Statement,
+    TraceStep,
+    TriWord,
+)
+from backtriage.knowledge import Knowledge
+from backtriage.knowledge.rules import All, describe
+from backtriage.knowledge.schema import Condition, Recommendation
+from backtriage.knowledge.schema import Disagreement as KbDisagreement
+from backtriage.knowledge.schema import Statement as KbStatement
+
+PSYCHOSOCIAL = ("depression", "job_dissatisfaction", "passive_coping", "fear_avoidance")
+
+
+@dataclass(frozen=True)
+class ConditionParts:
+    screen: Statement | None
+    action: Statement | None
+    caveat: Statement | None
+    disagreement: Disagreement | None
+    rule: str
+
+
+@dataclass
+class Prepared:
+    statements: dict[str, Statement]
+    templated: frozenset[str]
+    always: frozenset[str]
+    conditions: dict[str, ConditionParts]
+    questions: dict[str, Question]
+    references: dict[str, ReferenceOut]
+    figure_uses: dict[tuple[str, str | None, str | None, float | None], FigureUse] = field(
+        default_factory=dict
+    )
+    traces: dict[tuple[str, TriWord, str], TraceStep] = field(default_factory=dict)
+
+    def trace(self, rule: str, result: TriWord, why: str) -> TraceStep:
+        key = (rule, result, why)
+        step = self.traces.get(key)
+        if step is None:
+            step = self.traces[key] = TraceStep.model_construct(rule=rule, result=result, why=why)
+        return step
+
+
+_PREPARED: weakref.WeakKeyDictionary[Knowledge, Prepared] = weakref.WeakKeyDictionary()
+
+
+def prepared(knowledge: Knowledge) -> Prepared:
+    found = _PREPARED.get(knowledge)
+    if found is None:
+        found = _PREPARED[knowledge] = _prepare(knowledge)
+    return found
+
+
+def _prepare(knowledge: Knowledge) -> Prepared:
+    return Prepared(
+        statements={rec.id: statement(rec, {}) for rec in knowledge.recommendations},
+        templated=frozenset(
+            rec.id for rec in knowledge.recommendations
+            if "{" in rec.summary or "{" in (rec.detail or "")
+        ),
+        always=frozenset(
+            rec.id for rec in knowledge.recommendations
+            if isinstance(rec.applies, All) and not rec.applies.parts
+        ),
+        conditions={cid: _condition_parts(c) for cid, c in knowledge.conditions.items()},
+        questions=_questions(knowledge),
+        references={
+            rid: ReferenceOut(
+                **ref.model_dump(
+                    include={"id", "authors", "year", "title", "journal", "citation", "pmid",
+                             "doi", "url", "verified"}
+                ),
+                link=ref.link,
+            )
+            for rid, ref in knowledge.references.items()
+        },
+    )
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def statement(rec: Recommendation, context: dict[str, str]) -> Statement:
+    fill = _Blank(context)
+    always = isinstance(rec.applies, All) and not rec.applies.parts
+    return Statement(
+        id=rec.id,
+        section=rec.section,
+        summary=rec.summary.format_map(fill),
+        detail=None if rec.detail is None else rec.detail.format_map(fill),
+        strength=rec.strength,
+        source=rec.source,
+        citations=list(rec.citations),
+        disagreement=disagreement(rec.disagreement),
+        why=None if always else f"applies: {describe(rec.applies)}",
+    )
+
+
+def disagreement(item: KbDisagreement | None) -> Disagreement | None:
+    if item is None:
+        return None
+    return Disagreement(summary=item.summary, positions=[p.model_dump() for p in item.positions])
+
+
+def _condition_parts(condition: Condition) -> ConditionParts:
+    def part(name: str, item: KbStatement | None) -> Statement | None:
+        if item is None:
+            return None
+        return Statement(
+            id=f"{condition.id}.{name}",
+            section="red_flags",
+            summary=item.summary,
+            detail=item.detail,
+            citations=list(item.citations),
+        )
+
+    return ConditionParts(
+        screen=part("screen", condition.screen_statement),
+        action=part("if_suspected", condition.if_suspected),
+        caveat=part("caveat", condition.caveat),
+        disagreement=disagreement(condition.disagreement),
+        rule=describe(condition.suspect_when),
+    )
+
+
+def _questions(knowledge: Knowledge) -> dict[str, Question]:
+    """One question per screening item (and yellow flag), naming every condition it screens."""
+    asked: dict[str, list[str]] = {}
+    for condition in sorted(knowledge.conditions.values(), key=lambda c: c.priority):
+        for fid in condition.screening:
+            asked.setdefault(fid, []).append(condition.id)
+    for fid in PSYCHOSOCIAL:
+        asked.setdefault(fid, []).append("psychosocial")
+    return {
+        fid: Question(
+            finding=fid,
+            label=knowledge.findings[fid].label,
+            ask=knowledge.findings[fid].ask,
+            kind=knowledge.findings[fid].kind,
+            for_conditions=for_conditions,
+        )
+        for fid, for_conditions in asked.items()
+    }
