@@ -76,3 +76,12 @@ def test_broken_fixture_is_caught(fixture: Path, tmp_path: Path) -> None:
 def test_fixtures_cover_every_kind_of_error() -> None:
     names = {p.stem for p in INVALID.glob("*.yaml")}
     assert len(names) >= 15
+
+
+def test_codes_are_verified_and_point_at_known_ids(kb: Knowledge) -> None:
+    coded = {fid for fid, codes in kb.codes.findings.items() if codes}
+    assert {"urinary_retention", "fever", "osteoporosis", "history_of_cancer"} <= coded
+    for codes in [*kb.codes.findings.values(), *kb.codes.conditions.values()]:
+        for code in codes:
+            assert code.verified and code.verified_from
+    assert all(kb.codes.conditions[cid] for cid in kb.conditions)

@@ -72,11 +72,13 @@ def _prepare(knowledge: Knowledge) -> Prepared:
     return Prepared(
         statements={rec.id: statement(rec, {}) for rec in knowledge.recommendations},
         templated=frozenset(
-            rec.id for rec in knowledge.recommendations
+            rec.id
+            for rec in knowledge.recommendations
             if "{" in rec.summary or "{" in (rec.detail or "")
         ),
         always=frozenset(
-            rec.id for rec in knowledge.recommendations
+            rec.id
+            for rec in knowledge.recommendations
             if isinstance(rec.applies, All) and not rec.applies.parts
         ),
         conditions={cid: _condition_parts(c) for cid, c in knowledge.conditions.items()},
@@ -84,8 +86,18 @@ def _prepare(knowledge: Knowledge) -> Prepared:
         references={
             rid: ReferenceOut(
                 **ref.model_dump(
-                    include={"id", "authors", "year", "title", "journal", "citation", "pmid",
-                             "doi", "url", "verified"}
+                    include={
+                        "id",
+                        "authors",
+                        "year",
+                        "title",
+                        "journal",
+                        "citation",
+                        "pmid",
+                        "doi",
+                        "url",
+                        "verified",
+                    }
                 ),
                 link=ref.link,
             )

@@ -93,7 +93,27 @@ def cross_check(kb: Knowledge) -> list[str]:
     problems += _evidence(kb)
     problems += _acr(kb)
     problems += _citations(kb)
+    problems += _codes(kb)
     return problems
+
+
+def _codes(kb: Knowledge) -> list[str]:
+    out = [
+        f"codes.yaml: findings: unknown finding id {fid!r}"
+        for fid in kb.codes.findings
+        if fid not in kb.findings
+    ]
+    out += [
+        f"codes.yaml: conditions: unknown condition id {cid!r}"
+        for cid in kb.codes.conditions
+        if cid not in kb.conditions
+    ]
+    out += [
+        f"codes.yaml: conditions: {cid!r} has no codes listed (give [] if none exists)"
+        for cid in kb.conditions
+        if cid not in kb.codes.conditions
+    ]
+    return out
 
 
 def _contract(kb: Knowledge) -> list[str]:

@@ -18,6 +18,7 @@ from backtriage.errors import KnowledgeError
 from backtriage.knowledge.schema import (
     AcrFile,
     AcrVariant,
+    CodesFile,
     Condition,
     ConditionsFile,
     EvidenceFile,
@@ -44,6 +45,7 @@ FILES = {
     "recommendations": "recommendations.yaml",
     "evidence": "evidence.yaml",
     "acr": "acr_lbp_2021.yaml",
+    "codes": "codes.yaml",
 }
 
 M = TypeVar("M", bound=BaseModel)
@@ -61,6 +63,7 @@ class Knowledge:
     figures: dict[str, Figure]
     models: dict[str, ProbabilityModel]
     acr: AcrFile
+    codes: CodesFile
     version: str
 
     @property
@@ -100,6 +103,7 @@ def load_knowledge(directory: Path | Traversable | None = None) -> Knowledge:
     recommendations_file = _validate(raw, "recommendations", RecommendationsFile, problems)
     evidence_file = _validate(raw, "evidence", EvidenceFile, problems)
     acr_file = _validate(raw, "acr", AcrFile, problems)
+    codes_file = _validate(raw, "codes", CodesFile, problems)
     if (
         problems
         or findings_file is None
@@ -108,6 +112,7 @@ def load_knowledge(directory: Path | Traversable | None = None) -> Knowledge:
         or recommendations_file is None
         or evidence_file is None
         or acr_file is None
+        or codes_file is None
     ):
         raise KnowledgeError(problems)
     knowledge = Knowledge(
@@ -119,6 +124,7 @@ def load_knowledge(directory: Path | Traversable | None = None) -> Knowledge:
         figures=_by_id(evidence_file.figures, "evidence.yaml", "figures", problems),
         models=_models(evidence_file.models, problems),
         acr=acr_file,
+        codes=codes_file,
         version=digest.hexdigest()[:12],
     )
     _by_id(knowledge.recommendations, "recommendations.yaml", "recommendations", problems)

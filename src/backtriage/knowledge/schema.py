@@ -100,7 +100,6 @@ class Finding(Strict):
     ask: str
     derived: RuleField | None = None
     present_when: RuleField | None = None
-    codes: list[Code] = Field(default_factory=list)
     note: str | None = None
 
     @model_validator(mode="after")
@@ -108,6 +107,16 @@ class Finding(Strict):
         if (self.kind == "derived") != (self.derived is not None):
             raise ValueError("kind 'derived' and a 'derived' rule go together")
         return self
+
+
+class CodesFile(Strict):
+    """Codes by finding id and by condition id; an empty list says no specific code exists."""
+
+    schema_version: Literal[1]
+    tool_versions: dict[str, str]
+    findings: dict[Id, list[Code]]
+    conditions: dict[Id, list[Code]]
+    notes: str
 
 
 class FindingsFile(Strict):
@@ -170,7 +179,6 @@ class Condition(Strict):
     labs: list[LabId] = Field(default_factory=list)
     acr_variant: Annotated[int, Field(ge=1, le=7)] | None = None
     levels: dict[str, list[Id]] | None = None
-    codes: list[Code] = Field(default_factory=list)
 
 
 class ConditionsFile(Strict):
