@@ -8,15 +8,43 @@ JSON, CDS Hooks cards) only present this object; they decide nothing.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticUndefined
 
 from backtriage.case import Evidence, FindingState
 
 Urgency = Literal["emergency", "urgent", "routine"]
 Status = Literal["suspected", "not_excluded", "screened_negative"]
 URGENCY_ORDER: dict[str, int] = {"routine": 0, "urgent": 1, "emergency": 2}
+
+M = TypeVar("M", bound=BaseModel)
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def trusted(cls: type[M], **values: Any) -> M:
+    """Build an output model from values the engine derived from validated data, without
+    validating again (the tests check every assessment against the JSON contract).  About twice
+    as fast as ``model_construct``, which matters at thousands of assessments a second."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {
+            name: (None if field.default is PydanticUndefined else field.default)
+            for name, field in cls.model_fields.items()
+            if field.default_factory is None
+        }
+    data = dict(defaults)
+    data.update(values)
+    for name, field in cls.model_fields.items():
+        if name not in data and field.default_factory is not None:
+            data[name] = field.default_factory()  # type: ignore[call-arg]
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", data)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class Out(BaseModel):

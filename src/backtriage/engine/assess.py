@@ -16,6 +16,7 @@ from backtriage.assessment import (
     Statement,
     TraceStep,
     Urgency,
+    trusted,
 )
 from backtriage.case import Case
 from backtriage.engine import conditions as conditions_step
@@ -102,7 +103,7 @@ def assess(
     cited = _cited(assessment_without_refs)
     known = prepared(knowledge).references
     references = {rid: known[rid] for rid in sorted(cited)}
-    return Assessment(references=references, **assessment_without_refs)
+    return trusted(Assessment, references=references, **assessment_without_refs)
 
 
 def _most_likely(knowledge: Knowledge, suspected: frozenset[str]) -> str:

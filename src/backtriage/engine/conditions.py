@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backtriage.assessment import ConditionResult, Status, TraceStep
+from backtriage.assessment import ConditionResult, Status, TraceStep, trusted
 from backtriage.engine.logic import Facts, evaluate, tri_word
 from backtriage.engine.prepared import prepared
 from backtriage.engine.probability import probability
@@ -46,7 +46,8 @@ def screen(knowledge: Knowledge, facts: Facts) -> Screened:
         )
         states = facts.findings
         results.append(
-            ConditionResult.model_construct(
+            trusted(
+                ConditionResult,
                 id=condition.id,
                 label=condition.label,
                 kind=condition.kind,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backtriage.assessment import AcrVariantMatch, ImagingOrder, TraceStep
+from backtriage.assessment import AcrVariantMatch, ImagingOrder, TraceStep, trusted
 from backtriage.engine.logic import Facts, evaluate, tri_word
 from backtriage.knowledge import Knowledge
 from backtriage.knowledge.rules import describe
@@ -33,7 +33,8 @@ def plan(knowledge: Knowledge, facts: Facts) -> Plan:
     for rule in knowledge.imaging_rules:
         verdict = evaluate(rule.when, facts)
         trace.append(
-            TraceStep.model_construct(
+            trusted(
+                TraceStep,
                 rule=f"imaging rule {rule.id}: {describe(rule.when)}",
                 result=tri_word(verdict),
                 why=f"orders {rule.order.study}" if verdict else "no order",
@@ -61,7 +62,8 @@ def _merge(
         first = min(items, key=lambda item: TIMING_ORDER[item[0].timing])
         variant = next((v for _, _, v in items if v is not None), None)
         orders.append(
-            ImagingOrder.model_construct(
+            trusted(
+                ImagingOrder,
                 study=study,
                 timing=first[0].timing,
                 why=" ".join(dict.fromkeys(order.why for order, _, _ in items)),
@@ -99,7 +101,8 @@ def _variants(knowledge: Knowledge, facts: Facts, trace: list[TraceStep]) -> lis
     for match in knowledge.acr.matching:
         verdict = evaluate(match.when, facts)
         trace.append(
-            TraceStep.model_construct(
+            trusted(
+                TraceStep,
                 rule=f"ACR variant {match.variant}: {describe(match.when)}",
                 result=tri_word(verdict),
                 why=match.why,
@@ -118,7 +121,8 @@ def _variants(knowledge: Knowledge, facts: Facts, trace: list[TraceStep]) -> lis
     for number in sorted(chosen):
         variant = knowledge.acr_variants[number]
         out.append(
-            AcrVariantMatch.model_construct(
+            trusted(
+                AcrVariantMatch,
                 variant=number,
                 text=variant.text,
                 why=why[number],

@@ -103,6 +103,11 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
     presentation: dict[str, Any] = {"location": None, "side": None}
     warnings: list[str] = []
 
+    if reading is None and (case.complaint or case.note):
+        warnings.append(
+            "The complaint and note were kept but not read for findings: only the structured "
+            "findings and measurements were used."
+        )
     if reading is not None:
         warnings.extend(reading.warnings)
         presentation = {"location": reading.location, "side": reading.side}

@@ -18,6 +18,7 @@ from backtriage.assessment import (
     Statement,
     TraceStep,
     TriWord,
+    trusted,
 )
 from backtriage.knowledge import Knowledge
 from backtriage.knowledge.rules import All, describe
@@ -54,7 +55,7 @@ class Prepared:
         key = (rule, result, why)
         step = self.traces.get(key)
         if step is None:
-            step = self.traces[key] = TraceStep.model_construct(rule=rule, result=result, why=why)
+            step = self.traces[key] = trusted(TraceStep, rule=rule, result=result, why=why)
         return step
 
 

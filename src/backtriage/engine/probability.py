@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from backtriage.assessment import FigureUse, Probability
+from backtriage.assessment import FigureUse, Probability, trusted
 from backtriage.case import FindingState
 from backtriage.engine.prepared import prepared
 from backtriage.knowledge import Knowledge
@@ -62,7 +62,8 @@ def probability(
     else:
         posttest = None
     citations = list(dict.fromkeys(ref for use in used for ref in use.citations))
-    return Probability.model_construct(
+    return trusted(
+        Probability,
         pretest=round(pretest, 6),
         posttest=None if posttest is None else round(posttest, 6),
         method=model.method,
@@ -91,7 +92,8 @@ def _use(
 def _build_use(
     figure: Figure, finding: str | None, state: FindingState | None, lr: float | None
 ) -> FigureUse:
-    return FigureUse.model_construct(
+    return trusted(
+        FigureUse,
         id=figure.id,
         finding=finding,
         state=state,
