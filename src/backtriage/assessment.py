@@ -8,6 +8,7 @@ JSON, CDS Hooks cards) only present this object; they decide nothing.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,12 +33,11 @@ def trusted(cls: type[M], **values: Any) -> M:
         defaults = _DEFAULTS[cls] = {
             name: (None if field.default is PydanticUndefined else field.default)
             for name, field in cls.model_fields.items()
-            if field.default_factory is None
         }
-    data = dict(defaults)
+    data = dict(defaults)  # field order, so the JSON keys come out in declaration order
     data.update(values)
     for name, field in cls.model_fields.items():
-        if name not in data and field.default_factory is not None:
+        if name not in values and field.default_factory is not None:
             data[name] = field.default_factory()  # type: ignore[call-arg]
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", data)
@@ -232,14 +232,7 @@ class Assessment(Out):
         """The JSON form of the contract.  An optional value that is not known is left out, not
         written as null (the contract types them when present); ``start_back`` stays, as null
         when the nine answers were not given."""
-        pruned: dict[str, Any] = _prune(self.model_dump(mode="json"))
-        pruned["psychosocial"]["start_back"] = pruned["psychosocial"].get("start_back")
-        return pruned
-
-
-def _prune(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {key: _prune(value) for key, value in node.items() if value is not None}
-    if isinstance(node, list):
-        return [_prune(item) for item in node]
-    return node
+        # Serialising in pydantic-core and parsing back is several times faster than a Python walk.
+        data: dict[str, Any] = json.loads(self.model_dump_json(exclude_none=True))
+        data["psychosocial"].setdefault("start_back", None)
+        return data

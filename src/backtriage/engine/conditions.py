@@ -39,7 +39,7 @@ def screen(knowledge: Knowledge, facts: Facts) -> Screened:
         parts = ready.conditions[condition.id]
         trace.append(
             ready.trace(
-                f"condition {condition.id}: suspected when {parts.rule}",
+                ready.labels[f"condition:{condition.id}"],
                 tri_word(verdict),
                 f"status {status}",
             )

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from backtriage.assessment import AcrVariantMatch, ImagingOrder, TraceStep, trusted
 from backtriage.engine.logic import Facts, evaluate, tri_word
+from backtriage.engine.prepared import prepared
 from backtriage.knowledge import Knowledge
-from backtriage.knowledge.rules import describe
 from backtriage.knowledge.schema import ImagingOrder as KbOrder
 
 TIMING_ORDER = {"immediate": 0, "prompt": 1, "routine": 2}
@@ -23,6 +23,7 @@ class Plan:
 
 
 def plan(knowledge: Knowledge, facts: Facts) -> Plan:
+    ready = prepared(knowledge)
     trace: list[TraceStep] = []
     wanted: list[tuple[KbOrder, str, int | None]] = []
     labs: set[str] = set()
@@ -33,11 +34,10 @@ def plan(knowledge: Knowledge, facts: Facts) -> Plan:
     for rule in knowledge.imaging_rules:
         verdict = evaluate(rule.when, facts)
         trace.append(
-            trusted(
-                TraceStep,
-                rule=f"imaging rule {rule.id}: {describe(rule.when)}",
-                result=tri_word(verdict),
-                why=f"orders {rule.order.study}" if verdict else "no order",
+            ready.trace(
+                ready.labels[f"imaging:{rule.id}"],
+                tri_word(verdict),
+                f"orders {rule.order.study}" if verdict else "no order",
             )
         )
         if verdict is True:
@@ -95,18 +95,14 @@ def _acr_cell(knowledge: Knowledge, variant: int | None, study: str) -> dict[str
 
 
 def _variants(knowledge: Knowledge, facts: Facts, trace: list[TraceStep]) -> list[AcrVariantMatch]:
+    ready = prepared(knowledge)
     matched: list[int] = []
     fallbacks: list[int] = []
     why: dict[int, str] = {}
     for match in knowledge.acr.matching:
         verdict = evaluate(match.when, facts)
         trace.append(
-            trusted(
-                TraceStep,
-                rule=f"ACR variant {match.variant}: {describe(match.when)}",
-                result=tri_word(verdict),
-                why=match.why,
-            )
+            ready.trace(ready.labels[f"acr:{match.variant}"], tri_word(verdict), match.why)
         )
         if verdict is True:
             (fallbacks if match.fallback else matched).append(match.variant)
@@ -119,28 +115,29 @@ def _variants(knowledge: Knowledge, facts: Facts, trace: list[TraceStep]) -> lis
             )
     out: list[AcrVariantMatch] = []
     for number in sorted(chosen):
-        variant = knowledge.acr_variants[number]
-        out.append(
-            trusted(
-                AcrVariantMatch,
-                variant=number,
-                text=variant.text,
-                why=why[number],
-                appropriate=[
-                    r.procedure for r in variant.ratings if r.category == "Usually Appropriate"
-                ],
-                may_be_appropriate=[
-                    r.procedure
-                    for r in variant.ratings
-                    if r.category.startswith("May Be Appropriate")
-                    and "Disagreement" not in r.category
-                ]
-                + [
-                    f"{r.procedure} (disagreement)"
-                    for r in variant.ratings
-                    if "Disagreement" in r.category
-                ],
-                citations=list(knowledge.acr.citations),
-            )
-        )
+        key = (number, why[number])
+        found = ready.variant_matches.get(key)
+        if found is None:
+            found = ready.variant_matches[key] = _variant_match(knowledge, number, why[number])
+        out.append(found)
     return out
+
+
+def _variant_match(knowledge: Knowledge, number: int, why: str) -> AcrVariantMatch:
+    variant = knowledge.acr_variants[number]
+    return trusted(
+        AcrVariantMatch,
+        variant=number,
+        text=variant.text,
+        why=why,
+        appropriate=[r.procedure for r in variant.ratings if r.category == "Usually Appropriate"],
+        may_be_appropriate=[
+            r.procedure
+            for r in variant.ratings
+            if r.category.startswith("May Be Appropriate") and "Disagreement" not in r.category
+        ]
+        + [
+            f"{r.procedure} (disagreement)" for r in variant.ratings if "Disagreement" in r.category
+        ],
+        citations=list(knowledge.acr.citations),
+    )

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from backtriage.assessment import Conflict
+from backtriage.assessment import Conflict, trusted
 from backtriage.case import MEASUREMENT_IDS, Case, Evidence, FindingState
 from backtriage.engine.logic import Facts, evaluate
 from backtriage.errors import CaseError
@@ -127,13 +127,10 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
                     reading.evidence.get(f"measurements.{mid}", [])
                 )
 
-    states: dict[str, FindingState] = {}
-    for fid, finding in knowledge.findings.items():
-        if finding.derived is not None:
-            continue
-        state = case.state(fid)
+    states: dict[str, FindingState] = dict.fromkeys(knowledge.findings, "unknown")
+    for fid, state in case.findings.items():
         if state != "unknown":
-            evidence[fid] = [Evidence(source="findings", detail=f"{fid}: {state}")]
+            evidence[fid] = [trusted(Evidence, source="findings", detail=f"{fid}: {state}")]
         states[fid] = state
 
     plain = Facts(findings={}, facts=facts)
@@ -187,9 +184,8 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
         if value is not None:
             evidence[fid] = [_fact_evidence(finding.derived, facts)]
 
-    ordered = {fid: states[fid] for fid in knowledge.findings}
     return Resolved(
-        findings=ordered,
+        findings=states,
         evidence={key: evidence[key] for key in sorted(evidence) if evidence[key]},
         conflicts=conflicts,
         facts=facts,
@@ -203,4 +199,4 @@ def _fact_evidence(rule: Any, facts: Mapping[str, Any]) -> Evidence:
     name = names[0] if names else "facts"
     source = "measurements" if name in MEASUREMENT_IDS else name
     shown = ", ".join(f"{n} = {facts.get(n)}" for n in dict.fromkeys(names))
-    return Evidence(source=source, detail=shown)
+    return trusted(Evidence, source=source, detail=shown)

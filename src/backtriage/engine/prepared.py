@@ -11,6 +11,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from backtriage.assessment import (
+    AcrVariantMatch,
     Disagreement,
     FigureUse,
     Question,
@@ -46,6 +47,8 @@ class Prepared:
     conditions: dict[str, ConditionParts]
     questions: dict[str, Question]
     references: dict[str, ReferenceOut]
+    labels: dict[str, str]
+    variant_matches: dict[tuple[int, str], AcrVariantMatch] = field(default_factory=dict)
     figure_uses: dict[tuple[str, str | None, str | None, float | None], FigureUse] = field(
         default_factory=dict
     )
@@ -84,6 +87,7 @@ def _prepare(knowledge: Knowledge) -> Prepared:
         ),
         conditions={cid: _condition_parts(c) for cid, c in knowledge.conditions.items()},
         questions=_questions(knowledge),
+        labels=_labels(knowledge),
         references={
             rid: ReferenceOut(
                 **ref.model_dump(
@@ -153,6 +157,27 @@ def _condition_parts(condition: Condition) -> ConditionParts:
         disagreement=disagreement(condition.disagreement),
         rule=describe(condition.suspect_when),
     )
+
+
+def _labels(knowledge: Knowledge) -> dict[str, str]:
+    """The trace's name for every rule, keyed "kind:id"."""
+    labels = {
+        f"recommendation:{rec.id}": f"recommendation {rec.id}: applies when {describe(rec.applies)}"
+        for rec in knowledge.recommendations
+    }
+    labels.update(
+        (f"imaging:{rule.id}", f"imaging rule {rule.id}: {describe(rule.when)}")
+        for rule in knowledge.imaging_rules
+    )
+    labels.update(
+        (f"acr:{match.variant}", f"ACR variant {match.variant}: {describe(match.when)}")
+        for match in knowledge.acr.matching
+    )
+    labels.update(
+        (f"condition:{c.id}", f"condition {c.id}: suspected when {describe(c.suspect_when)}")
+        for c in knowledge.conditions.values()
+    )
+    return labels
 
 
 def _questions(knowledge: Knowledge) -> dict[str, Question]:

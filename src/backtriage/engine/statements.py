@@ -8,7 +8,6 @@ from backtriage.assessment import Statement, TraceStep
 from backtriage.engine.logic import Facts, evaluate, tri_word
 from backtriage.engine.prepared import prepared, statement
 from backtriage.knowledge import Knowledge
-from backtriage.knowledge.rules import describe
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ def select(knowledge: Knowledge, facts: Facts, context: dict[str, str]) -> Selec
         if rec.id not in ready.always:
             trace.append(
                 ready.trace(
-                    f"recommendation {rec.id}: applies when {describe(rec.applies)}",
+                    ready.labels[f"recommendation:{rec.id}"],
                     tri_word(verdict),
                     "included" if verdict else "left out",
                 )
