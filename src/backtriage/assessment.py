@@ -21,24 +21,26 @@ Status = Literal["suspected", "not_excluded", "screened_negative"]
 URGENCY_ORDER: dict[str, int] = {"routine": 0, "urgent": 1, "emergency": 2}
 
 M = TypeVar("M", bound=BaseModel)
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+_DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
 
 def trusted(cls: type[M], **values: Any) -> M:
     """Build an output model from values the engine derived from validated data, without
     validating again (the tests check every assessment against the JSON contract).  About twice
     as fast as ``model_construct``, which matters at thousands of assessments a second."""
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _DEFAULTS[cls] = {
-            name: (None if field.default is PydanticUndefined else field.default)
-            for name, field in cls.model_fields.items()
-        }
+    known = _DEFAULTS.get(cls)
+    if known is None:
+        fields = cls.model_fields
+        known = _DEFAULTS[cls] = (
+            {n: (None if f.default is PydanticUndefined else f.default) for n, f in fields.items()},
+            tuple((n, f.default_factory) for n, f in fields.items() if f.default_factory),
+        )
+    defaults, factories = known
     data = dict(defaults)  # field order, so the JSON keys come out in declaration order
     data.update(values)
-    for name, field in cls.model_fields.items():
-        if name not in values and field.default_factory is not None:
-            data[name] = field.default_factory()  # type: ignore[call-arg]
+    for name, factory in factories:
+        if name not in values:
+            data[name] = factory()
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", data)
     object.__setattr__(obj, "__pydantic_fields_set__", set(values))
