@@ -207,6 +207,10 @@ class Assessment(Out):
     urgency_reasons: list[str]
     most_likely: str
     most_likely_label: str
+    reasoning: list[str] = Field(
+        description="why this working diagnosis: which rule fired on which findings, and why it "
+        "comes first"
+    )
     summary: list[Statement]
     diagnosis: list[Statement]
     conditions: list[ConditionResult]

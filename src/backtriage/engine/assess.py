@@ -70,6 +70,7 @@ def assess(
         "urgency_reasons": reasons,
         "most_likely": most_likely,
         "most_likely_label": knowledge.conditions[most_likely].label,
+        "reasoning": _reasoning(knowledge, most_likely, results, unassessed),
         "summary": sections.get("summary", []),
         "diagnosis": sections.get("diagnosis", []),
         "conditions": results,
@@ -113,6 +114,41 @@ def _most_likely(knowledge: Knowledge, suspected: frozenset[str]) -> str:
     if not candidates:
         return DEFAULT_CONDITION
     return min(candidates, key=lambda cid: knowledge.conditions[cid].priority)
+
+
+def _reasoning(
+    knowledge: Knowledge,
+    most_likely: str,
+    results: list[ConditionResult],
+    unassessed: list[str],
+) -> list[str]:
+    """Why the working diagnosis is what it is, in the terms of the rules that decided it."""
+    label = {fid: f.label[:1].lower() + f.label[1:] for fid, f in knowledge.findings.items()}
+    suspected = [r for r in results if r.status == "suspected" and r.id != DEFAULT_CONDITION]
+    lines: list[str] = []
+    for result in suspected:
+        present = ", ".join(label[f] for f in result.triggers) or "the facts given"
+        line = f"{result.label} is suspected: {present}."
+        if result.levels:
+            line += f" The examination points to {' and '.join(result.levels)}."
+        lines.append(line)
+    if not suspected:
+        lines.append(
+            "No red-flag condition, non-spinal cause or specific spinal diagnosis is suspected "
+            "from what is known."
+        )
+    elif len(suspected) > 1:
+        lines.append(
+            f"{knowledge.conditions[most_likely].label} is named first because it is the most "
+            "dangerous of the suspected conditions to miss."
+        )
+    not_excluded = [r.label for r in results if r.kind == "red_flag" and r.status == "not_excluded"]
+    if not_excluded:
+        lines.append(
+            f"Not yet excluded: {', '.join(not_excluded)}; {len(unassessed)} findings are "
+            "still unknown (see Ask next)."
+        )
+    return lines
 
 
 def _urgency(results: list[ConditionResult]) -> tuple[Urgency, list[str]]:
