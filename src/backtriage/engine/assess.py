@@ -60,7 +60,7 @@ def assess(
     results = [
         r for r in screened.results if r.id != DEFAULT_CONDITION or most_likely == DEFAULT_CONDITION
     ]
-    urgency, reasons = _urgency(results)
+    urgency, reasons = _urgency(knowledge, results)
     unassessed = _unassessed(knowledge, resolved.findings)
     trace: list[TraceStep] = [*screened.trace, *plan.trace, *selected.trace]
     assessment_without_refs: dict[str, Any] = {
@@ -151,7 +151,7 @@ def _reasoning(
     return lines
 
 
-def _urgency(results: list[ConditionResult]) -> tuple[Urgency, list[str]]:
+def _urgency(knowledge: Knowledge, results: list[ConditionResult]) -> tuple[Urgency, list[str]]:
     urgency: Urgency = "routine"
     reasons: list[str] = []
     for result in results:
@@ -160,9 +160,8 @@ def _urgency(results: list[ConditionResult]) -> tuple[Urgency, list[str]]:
         if URGENCY_ORDER[result.urgency] > URGENCY_ORDER[urgency]:
             urgency = result.urgency
         if result.urgency != "routine":
-            reasons.append(
-                f"{result.label} suspected ({', '.join(result.triggers)}): {result.urgency}"
-            )
+            present = ", ".join(knowledge.findings[f].label.lower() for f in result.triggers)
+            reasons.append(f"{result.label} suspected ({present}): {result.urgency}")
     return urgency, reasons
 
 
