@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Inspect and validate the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+feedback_app = typer.Typer(help="CDS Hooks card feedback from EHR users.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
 
 
 class Format(StrEnum):
@@ -196,6 +198,17 @@ def kb_references() -> None:
     for ref in load_knowledge().references.values():
         flag = "" if ref.verified else "\t(not verified)"
         typer.echo(f"{ref.id}\t{ref.authors.split(',')[0]} {ref.year}\t{ref.link}{flag}")
+
+
+def _register_adapters() -> None:
+    """The service's commands live with the service; the CLI only mounts them."""
+    from backtriage.service.commands import feedback_report_command, serve_command
+
+    app.command("serve")(serve_command)
+    feedback_app.command("report")(feedback_report_command)
+
+
+_register_adapters()
 
 
 def main() -> None:

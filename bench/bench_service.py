@@ -1,0 +1,184 @@
+"""Loopback load: order-sign calls with a typical prefetch (the Argonaut low back pain vector)
+from 8 concurrent clients for 30 s, side by side with a bare FastAPI endpoint returning a constant,
+in the same run.  Prints p50/p99 latency and requests/s.  Not a test.
+
+    .venv/bin/python bench/bench_service.py [--seconds 30] [--clients 8] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.service import fixtures  # noqa: E402
+
+BARE = """
+from fastapi import FastAPI
+app = FastAPI()
+@app.post("/bare")
+def bare() -> dict:
+    return {"cards": []}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(args: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def load(url: str, body: dict[str, object], seconds: float, clients: int) -> list[float]:
+    """``clients`` threads, each with one keep-alive connection (stdlib http.client: a light
+    client, so the load generator takes as little as possible of the two shared cores)."""
+    parts = urlsplit(url)
+    payload = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def worker() -> None:
+        mine: list[float] = []
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        try:
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                connection.request("POST", parts.path, body=payload, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                mine.append(time.perf_counter() - t0)
+                if response.status != 200:
+                    failures.append(f"{url}: HTTP {response.status}")
+                    return
+        finally:
+            connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(failures[0])
+    return latencies
+
+
+def report(name: str, latencies: list[float], seconds: float) -> float:
+    ordered = sorted(latencies)
+    p50 = ordered[len(ordered) // 2] * 1000
+    p99 = ordered[int(len(ordered) * 0.99)] * 1000
+    rate = len(ordered) / seconds
+    print(f"{name:28} {len(ordered):>8} {rate:>10.1f} {p50:>9.2f} {p99:>9.2f}")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        bare_file = Path(tmp) / "bare_app.py"
+        bare_file.write_text(BARE + '@app.get("/healthz")\ndef h() -> dict:\n    return {}\n')
+        env = {
+            **os.environ,
+            "PYTHONPATH": tmp,
+            "BACKTRIAGE_SETTINGS": json.dumps(
+                {"db": f"{tmp}/bench.sqlite3", "insecure_no_auth": True}
+            ),
+        }
+        service_port, bare_port = free_port(), free_port()
+        common = [
+            "--host",
+            "127.0.0.1",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        service = start(
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "backtriage.service.factory:app_from_env",
+                "--port",
+                str(service_port),
+                *common,
+            ],
+            service_port,
+            env,
+        )
+        bare = start(
+            [python, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port), *common],
+            bare_port,
+            env,
+        )
+        try:
+            body = fixtures.argonaut_lbp()
+            url = f"http://127.0.0.1:{service_port}/cds-services/backtriage-lumbar-imaging-sign"
+            load(url, body, 2, args.clients)  # warm-up
+            load1, load5, _ = os.getloadavg()
+            print(
+                f"load average before: {load1:.1f} (1 min), {load5:.1f} (5 min) — shared machine"
+            )
+            print(
+                f"cores: {os.cpu_count()}, server workers: {args.workers}, "
+                f"clients: {args.clients}, {args.seconds:.0f} s each, loopback, "
+                "auth off (JWT verification adds about one signature check per call)"
+            )
+            print(f"{'endpoint':28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
+            ours = report(
+                "order-sign (Argonaut LBP)",
+                load(url, body, args.seconds, args.clients),
+                args.seconds,
+            )
+            theirs = report(
+                "bare FastAPI constant",
+                load(f"http://127.0.0.1:{bare_port}/bare", body, args.seconds, args.clients),
+                args.seconds,
+            )
+            print(f"order-sign throughput = {ours / theirs:.0%} of the bare endpoint")
+        finally:
+            for proc in (service, bare):
+                proc.terminate()
+                proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

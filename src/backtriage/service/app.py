@@ -1,0 +1,201 @@
+"""The app factory: thin routes (parse, call one function, render) and the error mapping —
+input errors 400, bad credentials 401 without detail, unknown service 404, missing prefetch 412,
+each with an OperationOutcome; never a 5xx for anything a client sends."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+from typing import Any
+
+from fastapi import Body, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from backtriage.api import default_knowledge, parse_case
+from backtriage.engine import assess
+from backtriage.errors import InputError
+from backtriage.fhir import fhir_codes, intake_questionnaire
+from backtriage.knowledge import Knowledge
+from backtriage.report import to_html, to_markdown
+from backtriage.service.auth import Unauthorized, Verifier
+from backtriage.service.feedback import FeedbackRequest
+from backtriage.service.hooks import SERVICES, Caller, HookRequest
+from backtriage.service.outcome import FHIR_JSON, operation_outcome
+from backtriage.service.prefetch import PrefetchMissing
+from backtriage.service.settings import Settings
+from backtriage.service.store import Feedback, Store
+
+log = logging.getLogger("backtriage.service")
+INSECURE_WARNING = (
+    "WARNING: --insecure-no-auth: CDS Hooks calls are NOT authenticated. Anyone who can reach "
+    "this port can send patient data and read cards. Use only on a developer machine."
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    knowledge: Knowledge | None = None,
+    store: Store | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    knowledge = knowledge or default_knowledge()
+    codes = fhir_codes(knowledge)
+    store = store or Store(settings.db)
+    caller = Caller(knowledge, codes, settings, store)
+    verifier = Verifier(settings, store)
+    if settings.insecure_no_auth:
+        log.warning(INSECURE_WARNING)
+        print(INSECURE_WARNING, file=sys.stderr)
+    elif not settings.trust:
+        log.warning("no --trust given: every CDS Hooks call will be refused (401)")
+
+    app = FastAPI(
+        title="backtriage",
+        summary="Low back pain decision support: case -> assessment, and CDS Hooks 2.0",
+        version=knowledge.version,
+    )
+    app.state.store = store
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Accept"],
+    )
+
+    def base_url(request: Request) -> str:
+        return (settings.public_url or str(request.base_url)).rstrip("/")
+
+    # A call that needs no network I/O (local SQLite store, keys from files, every prefetch key
+    # sent) is a few milliseconds of CPU: it runs on the event loop, which spares the thread
+    # hand-off.  Anything that may wait on a network (PostgreSQL, a JWKS URL, fetching prefetch
+    # from fhirServer) runs in the thread pool so it cannot stall other requests.
+    local_auth = not store.postgres and not any(t.is_url for t in settings.trust)
+
+    async def client(request: Request) -> None:
+        """Every CDS Hooks endpoint: a verified JWT whose aud is the URL called."""
+        if settings.insecure_no_auth:
+            return
+        audience = base_url(request) + request.url.path
+        authorization = request.headers.get("authorization")
+        if local_auth:
+            verifier.verify(authorization, audience)
+        else:
+            await run_in_threadpool(verifier.verify, authorization, audience)
+
+    @app.exception_handler(InputError)
+    def _input_error(_: Request, exc: InputError) -> Response:
+        return operation_outcome(400, "invalid", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    def _shape_error(_: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for error in exc.errors()[:5]:
+            loc = ".".join(str(step) for step in error.get("loc", ()) if step != "body")
+            problems.append(f"{loc or 'body'}: {error.get('msg', 'invalid')}")
+        return operation_outcome(400, "structure", "; ".join(problems))
+
+    @app.exception_handler(Unauthorized)
+    def _unauthorized(_: Request, __: Unauthorized) -> Response:
+        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(PrefetchMissing)
+    def _precondition(_: Request, exc: PrefetchMissing) -> Response:
+        return operation_outcome(
+            412,
+            "processing",
+            f"prefetch {exc.key!r} was not sent and could not be fetched from fhirServer",
+        )
+
+    @app.exception_handler(HTTPException)
+    def _http_error(_: Request, exc: HTTPException) -> Response:
+        code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
+        return operation_outcome(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    def _server_error(_: Request, exc: Exception) -> Response:
+        log.error("internal error: %s", type(exc).__name__)  # no message: it may hold patient data
+        return operation_outcome(500, "exception", "internal error")
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "knowledge_version": knowledge.version}
+
+    @app.post(
+        "/assess",
+        tags=["assess"],
+        responses={200: {"content": {"text/markdown": {}, "text/html": {}}}},
+    )
+    def assess_case(request: Request, case: dict[str, Any] = Body(...)) -> Response:
+        """Case format 1 -> the assessment (JSON), or the report with ``Accept: text/markdown``
+        or ``text/html``."""
+        parsed = parse_case(case, knowledge)
+        result = assess(parsed, knowledge, date.today())
+        accept = request.headers.get("accept", "")
+        if "text/markdown" in accept:
+            return PlainTextResponse(to_markdown(result, knowledge), media_type="text/markdown")
+        if "text/html" in accept:
+            return HTMLResponse(to_html(result, knowledge))
+        return JSONResponse(result.to_json_dict())
+
+    @app.get("/reports/{report_id}", tags=["assess"], response_class=HTMLResponse)
+    def report(report_id: str) -> Response:
+        """The web report behind a card's link (kept for ``report_ttl_days``)."""
+        case = (
+            store.report_case(report_id, settings.report_ttl_days * 86400)
+            if len(report_id) <= 64
+            else None
+        )
+        if case is None:
+            raise HTTPException(404, "no such report (or it has expired)")
+        result = assess(parse_case(case, knowledge), knowledge, date.today())
+        return HTMLResponse(to_html(result, knowledge))
+
+    @app.get("/fhir/Questionnaire/lbp-intake", tags=["fhir"])
+    def questionnaire() -> Response:
+        return JSONResponse(intake_questionnaire(knowledge), media_type=FHIR_JSON)
+
+    @app.get("/cds-services", tags=["cds-hooks"], dependencies=[Depends(client)])
+    def discovery() -> dict[str, Any]:
+        return {"services": [service.discovery() for service in SERVICES.values()]}
+
+    @app.post("/cds-services/{service_id}", tags=["cds-hooks"], dependencies=[Depends(client)])
+    async def call(service_id: str, body: HookRequest, request: Request) -> JSONResponse:
+        service = SERVICES.get(service_id)
+        if service is None:
+            raise HTTPException(404, f"no CDS service {service_id!r}")
+        args = (service, body, base_url(request), date.today())
+        if not store.postgres and caller.prefetch_complete(service, body):
+            result = caller.call(*args)
+        else:
+            result = await run_in_threadpool(caller.call, *args)
+        # a JSONResponse as is: the body is already plain JSON, FastAPI need not re-encode it
+        return JSONResponse(result)
+
+    @app.post(
+        "/cds-services/{service_id}/feedback", tags=["cds-hooks"], dependencies=[Depends(client)]
+    )
+    def feedback(service_id: str, body: FeedbackRequest) -> dict[str, int]:
+        if service_id not in SERVICES:
+            raise HTTPException(404, f"no CDS service {service_id!r}")
+        items = [
+            Feedback(
+                card=item.card,
+                outcome=item.outcome,
+                outcome_ts=item.outcomeTimestamp,
+                override_code=(
+                    item.overrideReason.reason.code
+                    if item.overrideReason and item.overrideReason.reason
+                    else None
+                ),
+                accepted_count=len(item.acceptedSuggestions or []),
+            )
+            for item in body.feedback
+        ]
+        return {"stored": store.add_feedback(service_id, items)}
+
+    return app

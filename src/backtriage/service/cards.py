@@ -1,0 +1,202 @@
+"""CDS Hooks cards and system actions, rendered from an assessment and order ratings.  A renderer:
+what is urgent, suspected or missing is the engine's answer; here it is only worded.
+
+JSON hygiene (spec §Card): no element is null or empty; optional ones are left out."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from backtriage.assessment import Assessment
+from backtriage.knowledge import Knowledge
+from backtriage.service.pama import OrderRating
+
+INDICATOR = {"emergency": "critical", "urgent": "warning", "routine": "info"}
+URGENCY_WORDS = {
+    "emergency": "same-day emergency evaluation",
+    "urgent": "prompt work-up",
+    "routine": "conservative care",
+}
+OVERRIDE_SYSTEM = "urn:backtriage:override-reason"
+OVERRIDE_REASONS = (
+    ("red-flag-not-recorded", "A red flag is present that the record does not show"),
+    ("prior-imaging-unavailable", "Earlier imaging is needed but not available"),
+    ("specialist-requested", "Requested by the treating specialist"),
+    ("clinical-judgement", "Clinical judgement (other reason)"),
+)
+SUMMARY_MAX = 139
+
+
+def summary(text: str) -> str:
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
+
+
+def _source(knowledge: Knowledge) -> dict[str, Any]:
+    acr = knowledge.references.get("acr2021")
+    source: dict[str, Any] = {"label": "backtriage (ACR 2021, ACP/APS, NICE NG59)"}
+    if acr is not None:
+        source["url"] = acr.link
+    return source
+
+
+def _label(knowledge: Knowledge, finding: str) -> str:
+    item = knowledge.findings.get(finding)
+    return item.label if item is not None else finding
+
+
+def _red_flag_lines(assessment: Assessment, knowledge: Knowledge) -> list[str]:
+    lines: list[str] = []
+    for condition in assessment.conditions:
+        if condition.status == "suspected" and condition.kind != "diagnosis":
+            why = ", ".join(_label(knowledge, f) for f in condition.triggers) or condition.rule
+            lines.append(f"- **{condition.label}: suspected** — {why}")
+    for condition in assessment.conditions:
+        if condition.status == "not_excluded" and condition.kind == "red_flag":
+            ask = ", ".join(_label(knowledge, f) for f in condition.missing[:6])
+            lines.append(f"- {condition.label}: not excluded — still to assess: {ask}")
+    return lines
+
+
+def patient_view_card(
+    assessment: Assessment, knowledge: Knowledge, report_url: str, recorded: list[str]
+) -> dict[str, Any] | None:
+    """One card with the triage, or None when there is nothing to act on (routine urgency, no
+    suspected condition, no test to order, no red-flag diagnosis in the chart): sparing alert
+    fatigue.  ``recorded`` are the active coded conditions the record holds."""
+    suspected = [
+        c for c in assessment.conditions if c.status == "suspected" and c.kind != "diagnosis"
+    ]
+    charted = [
+        knowledge.conditions[c].label
+        for c in recorded
+        if c in knowledge.conditions and knowledge.conditions[c].kind == "red_flag"
+    ]
+    quiet = assessment.urgency == "routine" and not suspected and not charted
+    if quiet and not assessment.imaging and not assessment.labs:
+        return None
+    text = (
+        f"Low back pain: {URGENCY_WORDS[assessment.urgency]} — most likely "
+        f"{assessment.most_likely_label.lower()}"
+    )
+    lines = ["**Red flags**", *(_red_flag_lines(assessment, knowledge) or ["- none suspected"])]
+    if charted:
+        lines += [
+            "",
+            f"**Diagnosed in the chart:** {', '.join(charted)} — the triage above reads "
+            "findings, not diagnoses; review the diagnosis with the findings still to assess.",
+        ]
+    if assessment.imaging:
+        lines += ["", "**Imaging now**"]
+        lines += [
+            f"- {order.study.replace('_', ' ')} ({order.timing}): {order.why}"
+            for order in assessment.imaging
+        ]
+    if assessment.labs:
+        lines += ["", f"**Laboratory tests:** {', '.join(assessment.labs).upper()}"]
+    if assessment.unassessed:
+        labels = ", ".join(_label(knowledge, f) for f in assessment.unassessed[:12])
+        more = len(assessment.unassessed) - 12
+        lines += ["", f"**Not yet assessed:** {labels}" + (f" and {more} more" if more > 0 else "")]
+    return _card(
+        summary(text),
+        INDICATOR[assessment.urgency],
+        "\n".join(lines),
+        knowledge,
+        report_url,
+    )
+
+
+def order_cards(
+    ratings: list[OrderRating],
+    assessment: Assessment,
+    knowledge: Knowledge,
+    report_url: str,
+    alternative_orders: dict[str, dict[str, Any]],
+) -> list[tuple[dict[str, Any], str]]:
+    """(card, kind) for each rated order that needs the orderer's attention."""
+    out: list[tuple[dict[str, Any], str]] = []
+    for rating in ratings:
+        display = rating.order.code.display
+        if rating.rating == "not-appropriate":
+            variant_texts = [
+                f"ACR variant {v}: {knowledge.acr_variants[v].text}" for v in rating.variants
+            ]
+            lines = [
+                f"**{display}** is rated *{rating.category}* by the ACR Appropriateness Criteria "
+                "for low back pain (2021) for this patient:",
+                *(f"- {text}" for text in variant_texts),
+                "",
+                "The rating assumes no red flag; these are not yet recorded as assessed:",
+                *(_red_flag_lines(assessment, knowledge) or ["- (all screened)"]),
+            ]
+            suggestions: list[dict[str, Any]] = [
+                {
+                    "label": f"Remove the order for {display}",
+                    "uuid": str(uuid.uuid4()),
+                    "isRecommended": True,
+                    "actions": [
+                        {
+                            "type": "delete",
+                            "description": f"Remove the draft order for {display}",
+                            "resourceId": rating.order.reference,
+                        }
+                    ],
+                }
+            ]
+            for procedure in rating.alternatives:
+                resource = alternative_orders.get(procedure)
+                if resource is None:
+                    continue
+                suggestions.append(
+                    {
+                        "label": f"Order {procedure} instead",
+                        "uuid": str(uuid.uuid4()),
+                        "actions": [
+                            {
+                                "type": "create",
+                                "description": f"Order {procedure}",
+                                "resource": resource,
+                            }
+                        ],
+                    }
+                )
+            card = _card(
+                summary(f"{display}: usually not appropriate for this low back pain (ACR 2021)"),
+                "warning",
+                "\n".join(lines),
+                knowledge,
+                report_url,
+            )
+            card["suggestions"] = suggestions
+            card["selectionBehavior"] = "at-most-one"
+            card["overrideReasons"] = [
+                {"system": OVERRIDE_SYSTEM, "code": code, "display": text}
+                for code, text in OVERRIDE_REASONS
+            ]
+            out.append((card, "order-not-appropriate"))
+        elif rating.rating is None:
+            missing = "; ".join(rating.missing)
+            card = _card(
+                summary(f"Lumbar imaging order not rated (ACR 2021): needs {missing}"),
+                "info",
+                f"To rate **{display}** against the ACR Appropriateness Criteria for low back "
+                f"pain, the record needs: {missing}.",
+                knowledge,
+                report_url,
+            )
+            out.append((card, "order-unrated"))
+    return out
+
+
+def _card(
+    text: str, indicator: str, detail: str, knowledge: Knowledge, report_url: str
+) -> dict[str, Any]:
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": text,
+        "indicator": indicator,
+        "detail": detail,
+        "source": _source(knowledge),
+        "links": [{"label": "Full backtriage report", "url": report_url, "type": "absolute"}],
+    }

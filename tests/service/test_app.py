@@ -1,0 +1,65 @@
+"""POST /assess (JSON against the contract, Markdown, HTML), errors, CORS, reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import _ASSESSMENT_VALIDATOR
+
+
+def test_assess_json_matches_the_contract(insecure: Any) -> None:
+    response = insecure.post(
+        "/assess", json={"age": 61, "findings": {"history_of_cancer": "present"}}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    _ASSESSMENT_VALIDATOR.validate(body)
+    assert body["urgency"] == "urgent"
+
+
+def test_assess_markdown_and_html(insecure: Any) -> None:
+    case = {"complaint": "Mid-lower left back pain with spasms"}
+    markdown = insecure.post("/assess", json=case, headers={"Accept": "text/markdown"})
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.text.startswith("#")
+    html = insecure.post("/assess", json=case, headers={"Accept": "text/html"})
+    assert html.headers["content-type"].startswith("text/html") and "<html" in html.text.lower()
+
+
+def test_bad_case_is_400_saying_what_to_fix(insecure: Any) -> None:
+    response = insecure.post("/assess", json={"findings": {"spasm": "present"}})
+    assert response.status_code == 400
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert "did you mean 'spasms'" in outcome["issue"][0]["diagnostics"]
+    assert insecure.post("/assess", json=[1]).status_code == 400
+
+
+def test_unknown_report_is_404(insecure: Any) -> None:
+    assert insecure.get("/reports/nope").status_code == 404
+    assert insecure.get("/reports/" + "x" * 500).status_code == 404
+
+
+def test_cors_preflight(insecure: Any) -> None:
+    response = insecure.options(
+        "/cds-services",
+        headers={
+            "Origin": "https://sandbox.example.test",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "https://sandbox.example.test")
+
+
+def test_openapi_lists_the_routes(insecure: Any) -> None:
+    paths = insecure.get("/openapi.json").json()["paths"]
+    assert {
+        "/assess",
+        "/healthz",
+        "/cds-services",
+        "/cds-services/{service_id}",
+        "/cds-services/{service_id}/feedback",
+        "/fhir/Questionnaire/lbp-intake",
+    } <= set(paths)

@@ -1,0 +1,93 @@
+"""JWT attack cases -> 401 with no detail; a good token -> 200 (CDS Hooks best practices)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from tests.service import fixtures as f
+from tests.service import keys
+
+AUD = "http://testserver/cds-services/backtriage-lumbar-imaging-sign"
+URL = "/cds-services/backtriage-lumbar-imaging-sign"
+
+
+def call(client: Any, token: str | None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return client.post(URL, json=f.argonaut_lbp(), headers=headers)
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_valid_es384_and_rs384(secure: Any) -> None:
+    assert call(secure, keys.token(AUD)).status_code == 200
+    assert call(secure, keys.token(AUD, alg="RS384", kid="rsa1")).status_code == 200
+    discovery = secure.get(
+        "/cds-services",
+        headers={"Authorization": "Bearer " + keys.token("http://testserver/cds-services")},
+    )
+    assert discovery.status_code == 200
+
+
+def _alg_none() -> str:
+    now = int(time.time())
+    return (
+        _b64({"alg": "none", "typ": "JWT", "kid": "ec1"})
+        + "."
+        + _b64({"iss": keys.ISSUER, "aud": AUD, "iat": now, "exp": now + 60, "jti": "n1"})
+        + "."
+    )
+
+
+ATTACKS = {
+    "no token": lambda: None,
+    "garbage": lambda: "not.a.jwt",
+    "wrong aud": lambda: keys.token("http://testserver/cds-services/other"),
+    "expired": lambda: keys.token(AUD, exp=int(time.time()) - 3600, iat=int(time.time()) - 7200),
+    "iat in future": lambda: keys.token(AUD, iat=int(time.time()) + 3600),
+    "alg none": _alg_none,
+    "HS256": lambda: jwt.encode(
+        {
+            "iss": keys.ISSUER,
+            "aud": AUD,
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+            "jti": "h1",
+        },
+        "secret-at-least-32-bytes-long-000",
+        algorithm="HS256",
+        headers={"kid": "ec1", "typ": "JWT"},
+    ),
+    "RS256 not allowed": lambda: keys.token(AUD, alg="RS256", kid="rsa1"),
+    "unknown issuer": lambda: keys.token(AUD, iss="https://evil.test"),
+    "wrong key": lambda: keys.token(AUD, key=keys.OTHER_KEY),
+    "unknown kid": lambda: keys.token(AUD, kid="nope"),
+    "no jti": lambda: keys.token(AUD, jti=None),
+    "no kid": lambda: keys.token(AUD, kid=""),
+    "foreign jku": lambda: keys.token(AUD, headers={"jku": "https://evil.test/jwks"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attacks_are_401_without_detail(secure: Any, name: str) -> None:
+    response = call(secure, ATTACKS[name]())
+    assert response.status_code == 401, name
+    assert response.content == b""
+
+
+def test_replayed_jti_is_401(secure: Any) -> None:
+    token = keys.token(AUD)
+    assert call(secure, token).status_code == 200
+    assert call(secure, token).status_code == 401
+
+
+def test_feedback_needs_auth(secure: Any) -> None:
+    response = secure.post(URL + "/feedback", json={"feedback": []})
+    assert response.status_code == 401

@@ -1,0 +1,268 @@
+"""CDS Hooks conformance in the spirit of the Inferno CRD test kit: discovery, cards, system
+actions, the Argonaut PAMA low back pain vector, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.service import fixtures as f
+
+SIGN = "/cds-services/backtriage-lumbar-imaging-sign"
+SELECT = "/cds-services/backtriage-lumbar-imaging-select"
+VIEW = "/cds-services/backtriage-patient-view"
+RATING = "http://fhir.org/argonaut/Extension/pama-rating"
+
+
+def no_empty(node: Any, path: str = "$") -> None:
+    """CDS Hooks: no element is null or empty ("", [], {}) — except the top-level cards."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}"
+            if here != "$.cards":
+                assert value not in (None, "", [], {}), f"{here} is null or empty"
+            no_empty(value, here)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            no_empty(item, f"{path}[{index}]")
+
+
+def check_cards(body: dict[str, Any]) -> None:
+    no_empty(body)
+    assert isinstance(body["cards"], list)
+    for card in body["cards"]:
+        assert len(card["summary"]) < 140
+        assert card["indicator"] in ("info", "warning", "critical")
+        assert card["source"]["label"]
+        assert card["uuid"]
+        assert any(
+            link["type"] == "absolute" and "/reports/" in link["url"] for link in card["links"]
+        )
+        if "suggestions" in card:
+            assert card["selectionBehavior"] in ("at-most-one", "any")
+            for suggestion in card["suggestions"]:
+                assert suggestion["label"]
+                for action in suggestion.get("actions", []):
+                    assert action["type"] in ("create", "update", "delete")
+                    assert action["description"]
+        for reason in card.get("overrideReasons", []):
+            assert reason["code"] and reason["system"] and reason["display"]
+
+
+def ratings(body: dict[str, Any]) -> list[str]:
+    out = []
+    for action in body.get("systemActions", []):
+        assert action["type"] == "update"
+        for ext in action["resource"]["extension"]:
+            if ext["url"] == RATING:
+                out.append(ext["valueCodeableConcept"]["coding"][0]["code"])
+    return out
+
+
+def test_discovery(insecure: Any) -> None:
+    body = insecure.get("/cds-services").json()
+    hooks = {s["hook"] for s in body["services"]}
+    assert hooks == {"patient-view", "order-select", "order-sign"}
+    for service in body["services"]:
+        for field in ("hook", "id", "title", "description", "prefetch"):
+            assert service[field]
+        assert all("{{context.patientId}}" in q for q in service["prefetch"].values())
+    no_empty(body)
+
+
+def test_argonaut_low_back_pain_vector_is_not_appropriate(insecure: Any) -> None:
+    response = insecure.post(SIGN, json=f.argonaut_lbp())
+    assert response.status_code == 200
+    body = response.json()
+    check_cards(body)
+    assert ratings(body) == ["not-appropriate"]
+    assert body["extension"]["systemActions"] == body["systemActions"]
+    resource = body["systemActions"][0]["resource"]
+    urls = {e["url"] for e in resource["extension"]}
+    assert {
+        RATING,
+        RATING + "-qcdsm-consulted",
+        RATING + "-consult-id",
+        RATING + "-auc-applied",
+    } <= urls
+    consult = next(e for e in resource["extension"] if e["url"].endswith("consult-id"))
+    assert consult["valueUri"].startswith("urn:uuid:")
+    # the order is otherwise unchanged
+    sent = f.argonaut_lbp()["context"]["draftOrders"]["entry"][0]["resource"]
+    assert {k: v for k, v in resource.items() if k != "extension"} == sent
+    (card,) = body["cards"]
+    assert card["indicator"] == "warning"
+    assert card["suggestions"][0]["actions"][0]["type"] == "delete"
+    assert card["overrideReasons"]
+
+
+def test_order_select_rates_only_selected_lumbar_orders(insecure: Any) -> None:
+    other = {
+        "resourceType": "ServiceRequest",
+        "id": "chest",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": f.CPT, "code": "71046"}]},
+    }
+    body = f.order_sign(f.order("72148"), other, hook="order-select")
+    body["context"]["selections"] = ["ServiceRequest/o1"]
+    result = insecure.post(SELECT, json=body).json()
+    check_cards(result)
+    assert ratings(result) == ["not-appropriate"]
+
+
+def test_cauda_equina_makes_mri_appropriate(insecure: Any) -> None:
+    retention = {**f.lbp_condition(code="267064002"), "id": "ur"}  # retention of urine
+    intake = {
+        "resourceType": "QuestionnaireResponse",
+        "status": "completed",
+        "questionnaire": "urn:backtriage:fhir:Questionnaire:lbp-intake",
+        "item": [{"linkId": "saddle_anesthesia", "answer": [{"valueBoolean": True}]}],
+    }
+    body = f.order_sign(
+        f.order("72148"),
+        f.order("72100", oid="o2"),
+        pre=f.prefetch(f.lbp_condition(), retention, intake=intake),
+    )
+    result = insecure.post(SIGN, json=body).json()
+    check_cards(result)
+    assert ratings(result) == ["appropriate", "not-appropriate"]  # MRI yes, radiography no
+
+
+def test_may_be_appropriate_is_appropriate_with_a_translation(insecure: Any) -> None:
+    osteoporosis = {**f.lbp_condition(code="M81.0"), "id": "op"}
+    osteoporosis["code"]["coding"][0]["system"] = "http://hl7.org/fhir/sid/icd-10-cm"
+    body = f.order_sign(f.order("72158"), pre=f.prefetch(f.lbp_condition(), osteoporosis))
+    result = insecure.post(SIGN, json=body).json()
+    check_cards(result)
+    assert ratings(result) == ["appropriate"]
+    rating = result["systemActions"][0]["resource"]["extension"][0]["valueCodeableConcept"]
+    assert rating["coding"][1]["display"] == "ACR: May Be Appropriate"
+    assert result["cards"] == []  # nothing to act on
+
+
+def test_patient_view_shows_a_recorded_red_flag_diagnosis(insecure: Any) -> None:
+    ces = {**f.lbp_condition(code="192970008"), "id": "ces"}  # cauda equina syndrome
+    result = insecure.post(VIEW, json=f.patient_view(f.prefetch(ces))).json()
+    check_cards(result)
+    (card,) = result["cards"]
+    assert "Cauda equina syndrome" in card["detail"]
+
+
+def test_unspecified_contrast_is_not_rated_and_says_why(insecure: Any) -> None:
+    order = f.order("72133")
+    order["code"] = {"coding": [{"system": "http://loinc.org", "code": "24968-0"}]}
+    result = insecure.post(SIGN, json=f.order_sign(order)).json()
+    check_cards(result)
+    assert "systemActions" not in result
+    (card,) = result["cards"]
+    assert "contrast" in card["summary"] or "contrast" in card["detail"]
+
+
+def test_no_indication_is_not_rated(insecure: Any) -> None:
+    result = insecure.post(SIGN, json=f.order_sign(f.order(reason=None), pre=f.prefetch())).json()
+    check_cards(result)
+    assert "systemActions" not in result
+    assert "reasonCode" in result["cards"][0]["summary"]
+
+
+def test_other_indication_is_no_criteria_apply(insecure: Any) -> None:
+    result = insecure.post(
+        SIGN, json=f.order_sign(f.order(reason="13213009"), pre=f.prefetch())
+    ).json()
+    assert ratings(result) == ["no-criteria-apply"]
+
+
+def test_non_imaging_orders_are_ignored(insecure: Any) -> None:
+    body = f.order_sign(f.order("99213"))
+    del body["prefetch"]  # not needed: nothing to rate, so no 412 either
+    result = insecure.post(SIGN, json=body).json()
+    assert result == {"cards": []}
+
+
+def test_patient_view_quiet_when_nothing_to_act_on(insecure: Any) -> None:
+    result = insecure.post(VIEW, json=f.patient_view(f.prefetch(f.lbp_condition()))).json()
+    assert result == {"cards": []}
+
+
+def test_patient_view_card_for_red_flag(insecure: Any) -> None:
+    cancer = {**f.lbp_condition(code="266987004"), "id": "ca"}  # history of malignant neoplasm
+    result = insecure.post(
+        VIEW, json=f.patient_view(f.prefetch(f.lbp_condition(), cancer, age=61))
+    ).json()
+    check_cards(result)
+    (card,) = result["cards"]
+    assert card["indicator"] in ("warning", "critical")
+    assert "Red flags" in card["detail"]
+    report = insecure.get(card["links"][0]["url"].replace("http://testserver", ""))
+    assert report.status_code == 200 and "<html" in report.text.lower()
+
+
+@pytest.mark.parametrize("missing", ["patient", "conditions"])
+def test_missing_prefetch_without_fhir_server_is_412(insecure: Any, missing: str) -> None:
+    body = f.argonaut_lbp()
+    del body["prefetch"][missing]
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 412
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert missing in outcome["issue"][0]["diagnostics"]
+
+
+def test_unknown_service_is_404(insecure: Any) -> None:
+    response = insecure.post("/cds-services/nope", json=f.argonaut_lbp())
+    assert response.status_code == 404
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[]", b'{"hook": "order-sign"}', b'"x"', b"null"],
+)
+def test_malformed_bodies_are_400(insecure: Any, body: bytes) -> None:
+    response = insecure.post(SIGN, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_invalid_fhir_is_400_naming_the_resource(insecure: Any) -> None:
+    body = f.argonaut_lbp()
+    body["prefetch"]["patient"] = {"resourceType": "Patient", "birthDate": "not a date"}
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 400
+    assert "patient" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_wrong_hook_for_service_is_400(insecure: Any) -> None:
+    body = f.argonaut_lbp()
+    body["hook"] = "patient-view"
+    assert insecure.post(SIGN, json=body).status_code == 400
+
+
+def test_feedback_is_idempotent_and_summarised(insecure: Any) -> None:
+    card = insecure.post(SIGN, json=f.argonaut_lbp()).json()["cards"][0]["uuid"]
+    item = {
+        "card": card,
+        "outcome": "overridden",
+        "outcomeTimestamp": "2026-11-25T01:00:00Z",
+        "overrideReason": {
+            "reason": {"system": "urn:backtriage:override-reason", "code": "clinical-judgement"}
+        },
+    }
+    url = SIGN + "/feedback"
+    assert insecure.post(url, json={"feedback": [item]}).json() == {"stored": 1}
+    assert insecure.post(url, json={"feedback": [item]}).json() == {"stored": 0}
+    rows = insecure.app.state.store.summary()
+    (row,) = [r for r in rows if r.kind == "order-not-appropriate"]
+    assert (row.issued, row.overridden, row.accepted) == (1, 1, 0)
+    assert insecure.post(url, json={"feedback": [{"card": card}]}).status_code == 400
+
+
+def test_questionnaire_and_health(insecure: Any) -> None:
+    assert insecure.get("/healthz").json()["status"] == "ok"
+    q = insecure.get("/fhir/Questionnaire/lbp-intake").json()
+    assert q["resourceType"] == "Questionnaire"
+    ids = {item["linkId"] for item in q["item"]}
+    assert {"saddle_anesthesia", "history_of_cancer", "fever"} <= ids
