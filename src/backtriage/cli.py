@@ -201,11 +201,14 @@ def kb_references() -> None:
 
 
 def _register_adapters() -> None:
-    """The service's commands live with the service; the CLI only mounts them."""
+    """The service's and the audit's commands live with them; the CLI only mounts them."""
+    from backtriage.audit.commands import audit_command, synth_command
     from backtriage.service.commands import feedback_report_command, serve_command
 
     app.command("serve")(serve_command)
     feedback_app.command("report")(feedback_report_command)
+    app.command("audit")(audit_command)
+    app.command("synth")(synth_command)
 
 
 _register_adapters()

@@ -1,0 +1,124 @@
+"""Benchmark of ``backtriage audit`` (issue 6): prints numbers, is not a test.
+
+    python bench/bench_audit.py                      # 1,000,000 patients (about 10M rows)
+    python bench/bench_audit.py --patients 100000 --spark
+
+Steps, each timed in its own child process (so peak memory is that step's alone):
+  1. generate the synthetic population as Parquet (seed 1) into a temp folder;
+  2. a plain DuckDB scan of the same files that reads every column of every row once;
+  3. the audit on DuckDB (default settings);
+  4. the audit on DuckDB with a memory limit below the data size (it must spill, not fail);
+  5. optionally the audit on Spark local (``--spark``).
+Targets from the issue: audit < 60 s on 2 cores, within 3x of the plain scan, bounded memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+kind, folder, arg = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+start = time.perf_counter()
+out = {}
+if kind == "generate":
+    from backtriage.audit.synth import generate, write
+    population = generate(int(arg), seed=1)
+    write(population, folder, "parquet")
+    out["rows"] = population.rows
+    out["arrow_bytes"] = sum(t.nbytes for t in population.tables.values())
+elif kind == "scan":
+    import duckdb
+    con = duckdb.connect()
+    total = 0
+    for path in sorted(folder.glob("*.parquet")):
+        columns = [r[0] for r in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
+        expr = " + ".join(f"coalesce(length({c}), 0)" for c in columns)
+        total += con.execute(
+            f"SELECT count(*), sum({expr}) FROM read_parquet('{path}')").fetchone()[0]
+    out["rows"] = total
+else:
+    from backtriage.audit.run import run_audit
+    engine = "spark" if kind == "spark" else "duckdb"
+    limit = arg if kind == "duckdb" and arg != "-" else None
+    run = run_audit(folder, 2024, engine=engine, memory_limit=limit,
+                    spark_master="local[2]" if engine == "spark" else None)
+    s = run.summary
+    out.update(denominator=s["denominator"], numerator=s["numerator"], rate=s["rate"],
+               exclusions=sum(s["exclusions"].values()))
+out["seconds"] = round(time.perf_counter() - start, 2)
+out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+print("RESULT " + json.dumps(out))
+"""
+
+
+def step(kind: str, folder: Path, arg: str) -> dict[str, object]:
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    if kind == "spark":
+        # The driver holds the cached tables in local mode; PySpark's 1 GiB default is too small.
+        env["PYSPARK_SUBMIT_ARGS"] = "--driver-memory 6g pyspark-shell"
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(folder), arg],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result: dict[str, object] = json.loads(line[7:])
+            return result
+    return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=1_000_000)
+    parser.add_argument("--spark", action="store_true", help="also time Spark local[2]")
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        help="DuckDB limit for step 4 (default: a quarter of the data size)",
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
+        folder = Path(tmp) / "population"
+        wall = time.perf_counter()
+        gen = step("generate", folder, str(args.patients))
+        if "error" in gen:
+            sys.exit(f"generation failed: {gen['error']}")
+        disk = sum(p.stat().st_size for p in folder.glob("*.parquet"))
+        arrow_bytes = int(str(gen["arrow_bytes"]))
+        limit = args.memory_limit or f"{max(64, arrow_bytes // 4 // 2**20)}MB"
+        print(
+            f"patients {args.patients:,}  rows {gen['rows']:,}  parquet {disk / 2**20:.0f} MiB  "
+            f"in memory (Arrow) {arrow_bytes / 2**20:.0f} MiB  generated in {gen['seconds']} s"
+        )
+        rows = [("plain DuckDB scan (every column)", step("scan", folder, "-"))]
+        rows.append(("audit, DuckDB", step("duckdb", folder, "-")))
+        rows.append((f"audit, DuckDB, memory_limit={limit}", step("duckdb", folder, limit)))
+        if args.spark:
+            rows.append(("audit, Spark local[2]", step("spark", folder, "-")))
+        scan_s = float(str(rows[0][1].get("seconds", "nan")))
+        print(f"{'step':44} {'seconds':>8} {'x scan':>7} {'peak RSS MiB':>13}  result")
+        for name, r in rows:
+            secs = r.get("seconds")
+            ratio = f"{float(str(secs)) / scan_s:.1f}" if secs is not None and scan_s else "-"
+            extra = {k: v for k, v in r.items() if k not in ("seconds", "peak_rss_mib")}
+            print(f"{name:44} {secs!s:>8} {ratio:>7} {r.get('peak_rss_mib', '-')!s:>13}  {extra}")
+        print(f"total wall time {time.perf_counter() - wall:.0f} s on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Connections to the two engines: embedded DuckDB (default) and PySpark (optional extra).
+
+PySpark is imported only here and only when asked for, so the default install never needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+from ibis.backends import BaseBackend
+
+from backtriage.errors import AuditInputError
+
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+SPARK_MISSING = (
+    "--engine spark needs PySpark, which is an optional extra: "
+    "pip install 'backtriage[spark]' (PySpark < 4.1 and Java 17)"
+)
+
+
+def connect(
+    engine: str,
+    *,
+    spark_master: str | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    temp_directory: str | None = None,
+) -> BaseBackend:
+    """An Ibis backend for ``engine``.
+
+    ``spark_master`` is a Spark master URL (``local[*]``, ``spark://host:7077``, ``yarn``);
+    without it the master of the surrounding ``spark-submit`` (or ``local[*]``) is used.
+    """
+    if engine == "duckdb":
+        # Row order is never relied on (every result is ordered explicitly), and keeping
+        # insertion order costs DuckDB memory it cannot spill.
+        config: dict[str, Any] = {"preserve_insertion_order": False}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        if temp_directory:
+            # Where DuckDB spills what does not fit under the memory limit.
+            config["temp_directory"] = temp_directory
+        try:
+            backend = ibis.duckdb.connect(**config)
+        except Exception as exc:  # duckdb raises its own errors for a bad setting
+            raise AuditInputError(f"cannot start DuckDB with {config}: {exc}") from exc
+        # DuckDB's own progress bar would write to the terminal; ours is on stderr.
+        backend.raw_sql("SET enable_progress_bar = false")
+        return backend
+    if engine == "spark":
+        session = spark_session(spark_master)  # first: it says how to install PySpark
+        return ibis.pyspark.connect(session)
+    raise AuditInputError(f"unknown --engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+
+
+def spark_session(master: str | None = None) -> Any:
+    """The active SparkSession, or a new one (quiet: no UI, small shuffle)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise AuditInputError(SPARK_MISSING) from exc
+    builder = SparkSession.builder.appName("backtriage-audit")
+    if master:
+        builder = builder.master(master)
+    # Without --spark-master no master is set here: under spark-submit the session takes the
+    # submitted master; a plain Python process gets PySpark's default, local[*].
+    session = (
+        builder.config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -1,0 +1,353 @@
+"""The measure as one Ibis expression: one row per patient, the same on DuckDB and Spark.
+
+Day 0 is the index date (the HEDIS "IESD"): the first encounter in an eligible setting, in the
+intake period, whose principal diagnosis is on the low-back-pain list.  Every window below is
+in days relative to day 0, both ends inclusive, and comes from ``specs.yaml``.
+
+Per patient, in this order:
+  no index encounter            -> not_eligible (no_index_encounter)
+  age outside the spec's range  -> not_eligible (age_out_of_range)
+  a low-back-pain diagnosis on days -180..-1, or any exclusion in its window
+                                -> excluded (reason and the record that caused it;
+                                   the first reason in specs.yaml order wins)
+  otherwise                     -> denominator; imaged = lumbar imaging on days 0..28
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import reduce
+
+import ibis
+import ibis.expr.types as ir
+
+from backtriage.audit.codes import CodeLists, list_matches
+from backtriage.audit.inputs import CheckedTables
+from backtriage.audit.spec import Exclusion, MeasureSpec, Period
+
+NEGATIVE_HISTORY_REASON = "lbp_diagnosis_prior_180d"
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "status",
+    "imaged",
+    "reason",
+    "record",
+    "index_date",
+    "index_encounter_id",
+    "clinician_id",
+    "site_id",
+    "age",
+    "days_to_imaging",
+    "imaging_record",
+)
+
+
+@dataclass(frozen=True)
+class MeasureTables:
+    """The result and the intermediate tables the report reuses."""
+
+    patients: ir.Table
+    index: ir.Table
+    events: ir.Table
+
+
+def _age_at(birth: ir.DateValue, on: dt.date) -> ir.IntegerValue:
+    """Whole years of age on the date ``on``."""
+    before_birthday = (birth.month() * 100 + birth.day()) > (on.month * 100 + on.day)
+    return (ibis.literal(on.year) - birth.year()) - before_birthday.cast("int64")
+
+
+def _age_on(birth: ir.DateValue, on: ir.DateValue) -> ir.IntegerValue:
+    """Whole years of age on each row's date ``on``."""
+    before_birthday = (birth.month() * 100 + birth.day()) > (on.month() * 100 + on.day())
+    return (on.year() - birth.year()) - before_birthday.cast("int64")
+
+
+def _record(t: ir.Table) -> ir.StringValue:
+    """A readable pointer to the row that caused a status: table, system, code, date, id.
+
+    Built only on the few rows that decide a status, never on every input row.
+    """
+    parts = [
+        t.source,
+        ibis.literal(" "),
+        t.code_system,
+        ibis.literal(" "),
+        t.code,
+        ibis.literal(" on "),
+        t.date.cast("string"),
+    ]
+    text = reduce(lambda a, b: a.concat(b), parts)
+    return ibis.ifelse(
+        t.record_id.isnull(), text, text.concat(ibis.literal(" ("), t.record_id, ibis.literal(")"))
+    )
+
+
+def coded_events(tables: CheckedTables) -> ir.Table:
+    """Diagnoses and procedures as one table of dated codes (exclusions may be either)."""
+    parts = []
+    for name in ("diagnoses", "procedures"):
+        t = tables.valid(name)
+        parts.append(
+            t.select(
+                patient_id=t.patient_id,
+                date=t.date,
+                code_system=t.code_system,
+                code=t.code,
+                record_id=t.record_id,
+                source=ibis.literal("diagnosis" if name == "diagnoses" else "procedure"),
+            )
+        )
+    return ibis.union(*parts, distinct=False)
+
+
+def index_events(
+    tables: CheckedTables, spec: MeasureSpec, period: Period, lists: CodeLists
+) -> ir.Table:
+    """Day 0 of each patient who has one: the first qualifying encounter (ties: lowest id)."""
+    dx = tables.valid("diagnoses")
+    enc = tables.valid("encounters")
+    principal = dx.filter(
+        dx.principal
+        & dx.encounter_id.notnull()
+        & list_matches(lists, spec.index_list, dx.code_system, dx.code)
+    ).select(dx_patient="patient_id", dx_encounter="encounter_id", index_code="code")
+    eligible = enc.filter(
+        enc.setting.isin(list(spec.eligible_settings))
+        & enc.date.between(period.intake_start, period.intake_end)
+    )
+    joined = eligible.inner_join(
+        principal,
+        (eligible.encounter_id == principal.dx_encounter)
+        & (eligible.patient_id == principal.dx_patient),
+    )
+    ranked = joined.mutate(
+        rank=ibis.row_number().over(
+            group_by=joined.patient_id,
+            order_by=[joined.date, joined.encounter_id, joined.index_code],
+        )
+    )
+    return ranked.filter(ranked.rank == 0).select(
+        idx_patient="patient_id",
+        index_date="date",
+        index_encounter_id="encounter_id",
+        clinician_id="clinician_id",
+        site_id="site_id",
+    )
+
+
+def _in_window(offset: ir.IntegerValue, lo: int | None, hi: int | None) -> ir.BooleanValue:
+    cond: ir.BooleanValue = ibis.literal(True)
+    if lo is not None:
+        cond = cond & (offset >= lo)
+    if hi is not None:
+        cond = cond & (offset <= hi)
+    return cond
+
+
+def exclusion_events(
+    tables: CheckedTables,
+    events: ir.Table,
+    index: ir.Table,
+    spec: MeasureSpec,
+    period: Period,
+    lists: CodeLists,
+) -> ir.Table:
+    """Every (patient, reason, record) that excludes a patient, with the reason's rank.
+
+    Coded events are ranked in one pass: a CASE gives each row the first reason (in specs.yaml
+    order) whose code list and window it meets.  One scan instead of one per reason keeps the
+    plan small, which matters on Spark.
+    """
+    ev = events.inner_join(index, events.patient_id == index.idx_patient)
+    ev = ev.mutate(offset=ev.date.delta(ev.index_date, unit="day"))
+    branches: list[tuple[ir.BooleanValue, int]] = [
+        (
+            list_matches(lists, spec.index_list, ev.code_system, ev.code)
+            & _in_window(ev.offset, -spec.negative_history_days, -1),
+            0,
+        )
+    ]
+    reasons: dict[int, str] = {0: NEGATIVE_HISTORY_REASON}
+    out: list[ir.Table] = []
+    for rank, exclusion in enumerate(spec.exclusions, start=1):
+        reasons[rank] = exclusion.reason
+        if exclusion.list is None:
+            out.append(_hospice_rows(tables, index, period, rank, exclusion.reason))
+        elif exclusion.min_days_supply is not None:
+            if "medications" in tables.tables:
+                out.append(_steroid_rows(tables, index, exclusion.list, exclusion, rank, lists))
+        else:
+            branches.append(
+                (
+                    list_matches(lists, exclusion.list, ev.code_system, ev.code)
+                    & _in_window(ev.offset, exclusion.from_days, exclusion.to_days),
+                    rank,
+                )
+            )
+    ranked = ev.mutate(
+        ex_rank=ibis.cases(*((cond, rank) for cond, rank in branches), else_=None).cast("int64")
+    )
+    ranked = ranked.filter(ranked.ex_rank.notnull())
+    reason = ibis.cases(
+        *((ranked.ex_rank == rank, text) for rank, text in sorted(reasons.items())),
+        else_=None,
+    ).cast("string")
+    coded = ranked.select(
+        ex_patient=ranked.idx_patient,
+        ex_rank=ranked.ex_rank,
+        ex_reason=reason,
+        ex_record=_record(ranked),
+        ex_date=ranked.date,
+    )
+    return ibis.union(coded, *out, distinct=False)
+
+
+def _hospice_rows(
+    tables: CheckedTables, index: ir.Table, period: Period, rank: int, reason: str
+) -> ir.Table:
+    """Hospice any time in the measurement year (an encounter in the ``hospice`` setting)."""
+    enc = tables.valid("encounters")
+    hospice = enc.filter(
+        (enc.setting == "hospice") & enc.date.between(period.year_start, period.year_end)
+    )
+    hospice = hospice.inner_join(index, hospice.patient_id == index.idx_patient)
+    return hospice.select(
+        ex_patient=hospice.idx_patient,
+        ex_rank=ibis.literal(rank, type="int64"),
+        ex_reason=ibis.literal(reason),
+        ex_record=ibis.literal("encounter hospice on ").concat(
+            hospice.date.cast("string"), ibis.literal(" ("), hospice.encounter_id, ibis.literal(")")
+        ),
+        ex_date=hospice.date,
+    )
+
+
+def _steroid_rows(
+    tables: CheckedTables,
+    index: ir.Table,
+    list_id: str,
+    exclusion: Exclusion,
+    rank: int,
+    lists: CodeLists,
+) -> ir.Table:
+    """Patients whose days supply inside the window adds up to the threshold."""
+    med = tables.valid("medications")
+    med = med.filter(list_matches(lists, list_id, med.code_system, med.code))
+    med = med.inner_join(index, med.patient_id == index.idx_patient)
+    start = med.date.delta(med.index_date, unit="day")
+    end = start + med.days_supply - 1
+    lo = exclusion.from_days if exclusion.from_days is not None else -100_000
+    hi = exclusion.to_days if exclusion.to_days is not None else 100_000
+    # Days of each prescription that fall inside the window; overlapping prescriptions add up
+    # (specs.yaml says so: "summed, not merged").
+    covered = ibis.greatest(
+        ibis.literal(0, type="int64"),
+        ibis.least(end, ibis.literal(hi)) - ibis.greatest(start, ibis.literal(lo)) + 1,
+    )
+    med = med.mutate(covered=covered)
+    per_patient = med.group_by("idx_patient").agg(
+        days=med.covered.sum(),
+        n=(med.covered > 0).sum(),
+        last=ibis.ifelse(med.covered > 0, med.date, ibis.null().cast("date")).max(),
+    )
+    threshold = exclusion.min_days_supply or 0
+    hits = per_patient.filter(per_patient.days >= threshold)
+    return hits.select(
+        ex_patient=hits.idx_patient,
+        ex_rank=ibis.literal(rank, type="int64"),
+        ex_reason=ibis.literal(exclusion.reason),
+        ex_record=ibis.literal("medications: ").concat(
+            hits.days.cast("string"),
+            ibis.literal(" days supply of systemic corticosteroids in "),
+            hits.n.cast("string"),
+            ibis.literal(" prescription(s), the last on "),
+            hits.last.cast("string"),
+        ),
+        ex_date=hits.last,
+    )
+
+
+def imaging_events(
+    events: ir.Table, index: ir.Table, spec: MeasureSpec, lists: CodeLists
+) -> ir.Table:
+    """First lumbar imaging on days 0..numerator_days of each indexed patient."""
+    ev = events.filter(list_matches(lists, spec.numerator_list, events.code_system, events.code))
+    ev = ev.inner_join(index, ev.patient_id == index.idx_patient)
+    ev = ev.mutate(offset=ev.date.delta(ev.index_date, unit="day"))
+    ev = ev.filter(_in_window(ev.offset, 0, spec.numerator_days))
+    ranked = ev.mutate(
+        rank=ibis.row_number().over(
+            group_by=ev.idx_patient, order_by=[ev.offset, ev.code, ev.record_id]
+        )
+    )
+    first = ranked.filter(ranked.rank == 0)
+    return first.select(
+        im_patient=first.idx_patient, days_to_imaging=first.offset, imaging_record=_record(first)
+    )
+
+
+def measure(
+    tables: CheckedTables, spec: MeasureSpec, period: Period, lists: CodeLists
+) -> MeasureTables:
+    """The per-patient result (columns :data:`RESULT_COLUMNS`)."""
+    patients = tables.valid("patients")
+    events = coded_events(tables)
+    # Day 0 is used by every branch below; caching it (small: one row per indexed patient)
+    # keeps engines from recomputing it once per branch.
+    index = index_events(tables, spec, period, lists).cache()
+
+    excl = exclusion_events(tables, events, index, spec, period, lists)
+    excl_ranked = excl.mutate(
+        rank=ibis.row_number().over(
+            group_by=excl.ex_patient, order_by=[excl.ex_rank, excl.ex_date, excl.ex_record]
+        )
+    )
+    first_excl = excl_ranked.filter(excl_ranked.rank == 0).drop("rank", "ex_rank", "ex_date")
+    imaging = imaging_events(events, index, spec, lists)
+
+    t = patients.left_join(index, patients.patient_id == index.idx_patient)
+    t = t.left_join(first_excl, t.patient_id == first_excl.ex_patient)
+    t = t.left_join(imaging, t.patient_id == imaging.im_patient)
+
+    age_min = _age_at(t.birth_date, _anchor(spec.age.min_anchor, period))
+    age_max = _age_at(t.birth_date, _anchor(spec.age.max_anchor, period))
+    has_index = t.index_date.notnull()
+    age_ok = (age_min >= spec.age.min) & (age_max <= spec.age.max)
+    excluded = t.ex_reason.notnull()
+    status = ibis.cases(
+        (~has_index, "not_eligible"),
+        (~age_ok, "not_eligible"),
+        (excluded, "excluded"),
+        else_="denominator",
+    )
+    reason = ibis.cases(
+        (~has_index, "no_index_encounter"),
+        (~age_ok, "age_out_of_range"),
+        (excluded, t.ex_reason),
+        else_=ibis.null().cast("string"),
+    )
+    in_denominator = has_index & age_ok & ~excluded
+    result = t.select(
+        patient_id=t.patient_id,
+        status=status,
+        imaged=ibis.ifelse(
+            in_denominator, t.days_to_imaging.notnull(), ibis.null().cast("boolean")
+        ),
+        reason=reason,
+        record=ibis.ifelse(has_index & age_ok, t.ex_record, ibis.null().cast("string")),
+        index_date=t.index_date,
+        index_encounter_id=t.index_encounter_id,
+        clinician_id=t.clinician_id,
+        site_id=t.site_id,
+        age=_age_on(t.birth_date, t.index_date),
+        days_to_imaging=ibis.ifelse(in_denominator, t.days_to_imaging, ibis.null().cast("int64")),
+        imaging_record=ibis.ifelse(in_denominator, t.imaging_record, ibis.null().cast("string")),
+    )
+    return MeasureTables(patients=result, index=index, events=events)
+
+
+def _anchor(name: str, period: Period) -> dt.date:
+    return period.year_start if name == "year_start" else period.year_end

@@ -1,0 +1,139 @@
+"""The two commands through a local Typer app, as the lead's cli.py will register them."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from backtriage.audit.commands import audit_command, synth_command
+from tests.audit.timelines import AUDIT_WARNINGS, YEAR
+
+pytestmark = AUDIT_WARNINGS
+
+app = typer.Typer()
+app.command("audit")(audit_command)
+app.command("synth")(synth_command)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo") / "pop"
+    result = runner.invoke(app, ["synth", str(folder), "--patients", "3000", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_synth_then_audit_json(demo: Path) -> None:
+    result = runner.invoke(app, ["audit", str(demo), "--year", str(YEAR), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    for key in (
+        "denominator",
+        "numerator",
+        "rate",
+        "exclusions",
+        "by_clinician",
+        "by_site",
+        "monthly_trend",
+        "rows",
+    ):
+        assert key in summary
+    assert summary["by_clinician"][0]["rate_ci95"][0] <= summary["by_clinician"][0]["rate"]
+
+
+def test_patients_file_and_html(demo: Path, tmp_path: Path) -> None:
+    patients, html = tmp_path / "p.csv", tmp_path / "r.html"
+    result = runner.invoke(
+        app,
+        ["audit", str(demo), "--year", str(YEAR), "--patients", str(patients), "--html", str(html)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "denominator" in result.stdout
+    frame = pd.read_csv(patients)
+    assert len(frame) == 3000
+    assert set(frame["status"]) == {"denominator", "excluded", "not_eligible"}
+    assert {"patient_id", "status", "imaged", "reason", "index_date"} <= set(frame.columns)
+    page = html.read_text()
+    assert page.count("<svg") == 4
+    assert "no red flag recorded" in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    for svg in page.split("<svg")[1:]:
+        ElementTree.fromstring("<svg" + svg.split("</svg>")[0] + "</svg>")
+
+
+def test_synth_fhir_is_audited_like_tabular(tmp_path: Path, demo: Path) -> None:
+    folder = tmp_path / "fhir"
+    assert (
+        runner.invoke(
+            app, ["synth", str(folder), "--patients", "3000", "--seed", "1", "--format", "fhir"]
+        ).exit_code
+        == 0
+    )
+    fhir = runner.invoke(app, ["audit", str(folder), "--year", "2024", "--format", "json"])
+    tab = runner.invoke(app, ["audit", str(demo), "--year", "2024", "--format", "json"])
+    a, b = json.loads(fhir.stdout), json.loads(tab.stdout)
+    for key in ("denominator", "numerator", "rate", "exclusions", "by_clinician"):
+        assert a[key] == b[key]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["audit", "{missing}", "--year", "2024"], "does not exist"),
+        (["audit", "{empty}", "--year", "2024"], "lacks patients.csv or patients.parquet"),
+        (["audit", "{demo}", "--year", "2024", "--spec", "nope"], "unknown --spec 'nope'"),
+        (["audit", "{demo}", "--year", "2024", "--engine", "nope"], "unknown --engine"),
+        (["audit", "{demo}", "--year", "2024", "--html", "x.txt"], "must end in .html"),
+        (["audit", "{demo}", "--year", "2024", "--patients", "x.txt"], "must end in .csv"),
+        (["synth", "{demo}"], "is not empty"),
+        (["audit", "{demo}", "--year", "2024", "--memory-limit", "1MB"], "ran out of memory"),
+        (["audit", "{demo}", "--year", "24"], "--year 24 is out of range"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(
+    args: list[str], message: str, demo: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+    paths = {"missing": tmp_path / "missing", "empty": tmp_path / "empty", "demo": demo}
+    argv = [a.format(**paths) for a in args]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_missing_column_is_named(tmp_path: Path, demo: Path) -> None:
+    folder = tmp_path / "cols"
+    folder.mkdir()
+    for name in ("patients", "encounters", "diagnoses", "procedures"):
+        frame = pd.read_parquet(demo / f"{name}.parquet")
+        if name == "encounters":
+            frame = frame.drop(columns=["setting"])
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    result = runner.invoke(app, ["audit", str(folder), "--year", "2024"])
+    assert result.exit_code == 2
+    assert "encounters.csv lacks column(s) setting" in result.stderr
+
+
+def test_spark_missing_says_how_to_install(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_pyspark(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith("pyspark"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyspark)
+    result = runner.invoke(app, ["audit", str(demo), "--year", "2024", "--engine", "spark"])
+    assert result.exit_code == 2
+    assert "pip install 'backtriage[spark]'" in result.stderr
