@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs, then run all of it:
-#   1. Debian packages the tests drive for real (PostgreSQL), when they are missing;
+#   1. Debian packages the tests drive for real (PostgreSQL, Chromium), when they are missing;
 #   2. backtriage with its test extras in .venv;
 #   3. pytest over the whole suite (warnings are errors; see pyproject.toml).
 # Extra arguments go to pytest.
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 debian_packages=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || debian_packages+=(postgresql)
+[ -x /usr/bin/chromium ] || debian_packages+=(chromium)
 if ((${#debian_packages[@]})); then
   if command -v apt-get > /dev/null; then
     sudo=""

@@ -29,6 +29,7 @@ from backtriage.service.outcome import FHIR_JSON, operation_outcome
 from backtriage.service.prefetch import PrefetchMissing
 from backtriage.service.settings import Settings
 from backtriage.service.store import Feedback, Store
+from backtriage.web import router as web_router
 
 log = logging.getLogger("backtriage.service")
 INSECURE_WARNING = (
@@ -198,4 +199,6 @@ def create_app(
         ]
         return {"stored": store.add_feedback(service_id, items)}
 
+    # The clinicians' web page (intake form, live assessment, report, handout) at "/".
+    app.include_router(web_router)
     return app

@@ -1,0 +1,74 @@
+"""The intake form's layout comes from the knowledge base, and reading a form decides nothing."""
+
+from __future__ import annotations
+
+from backtriage.api import assess
+from backtriage.knowledge import Knowledge
+from backtriage.web import form
+
+
+def test_every_finding_that_can_be_given_has_a_control(kb: Knowledge) -> None:
+    layout = form.layout(kb)
+    on_form = [c.id for g in layout.groups for c in g.controls]
+    assert len(on_form) == len(set(on_form))
+    assert set(on_form) == {f.id for f in kb.findings.values() if f.derived is None}
+    # Red-flag categories come first, as the data file orders them.
+    assert [g.id for g in layout.groups][:4] == [
+        "cauda_equina",
+        "malignancy",
+        "infection",
+        "fracture",
+    ]
+
+
+def test_every_question_the_engine_can_ask_has_a_place_to_answer_it(kb: Knowledge) -> None:
+    layout = form.layout(kb)
+    assert set(layout.anchors) == set(kb.findings)
+    assert layout.anchors["age_over_50"] == "age"
+    assert layout.anchors["esr_20_or_more"] == "m-esr_mm_h"
+    assert layout.anchors["spasms"] == "f-spasms-present"
+    asked = {q.finding for q in assess({}).questions}
+    assert asked <= set(layout.anchors)
+
+
+def test_reading_a_form_keeps_unknown_as_unknown() -> None:
+    case, problems = form.read(
+        {
+            "f.spasms": "present",
+            "f.fever": "absent",
+            "f.night_pain": "unknown",
+            "sex": "",
+            "age": " 58 ",
+            "duration_unit": "days",
+            "surgical_candidate": "",
+            "m.temperature_c": "",
+            "m.esr_mm_h": "42",
+        }
+    )
+    assert problems == []
+    assert case == {
+        "age": "58",
+        "findings": {"spasms": "present", "fever": "absent"},
+        "measurements": {"esr_mm_h": "42"},
+    }
+
+
+def test_text_is_kept_as_typed_so_evidence_offsets_hold() -> None:
+    case, _ = form.read({"note": "  pain\n", "complaint": "   "})
+    assert case == {"note": "  pain\n"}
+
+
+def test_yes_no_and_start_back() -> None:
+    answers = {f"sb{n}": "0" for n in range(1, 10)}
+    case, problems = form.read({**answers, "surgical_candidate": "no"})
+    assert case == {"surgical_candidate": False, "start_back": [0] * 9} and problems == []
+
+
+def test_a_case_error_names_the_fields_to_fix() -> None:
+    message = (
+        "age: Input should be less than or equal to 120 (got 130); "
+        "measurements.crp_mg_l: Input should be a valid number (got 'x'); "
+        "STarT Back: answer all nine questions or none (not answered: 2); "
+        "findings: unknown finding id 'spasm'"
+    )
+    assert form.invalid_fields(message) == ["age", "m-crp_mg_l", "start-back"]
