@@ -84,10 +84,14 @@ def main() -> None:
     with_md = rate(lambda c: to_markdown(assess(c, kb, TODAY), kb), sample, args.seconds)
 
     print(f"python {platform.python_version()} on {platform.machine()}, 1 core pinned")
-    print(f"cases: {len(sample)} (golden + generated), {args.seconds:.0f} CPU-s per measurement;"
-          " rates are per CPU-second of one core")
-    print(f"knowledge base load + check: median {statistics.median(loads) * 1000:.1f} ms "
-          f"(min {min(loads) * 1000:.1f} ms, 20 loads)")
+    print(
+        f"cases: {len(sample)} (golden + generated), {args.seconds:.0f} CPU-s per measurement;"
+        " rates are per CPU-second of one core"
+    )
+    print(
+        f"knowledge base load + check: median {statistics.median(loads) * 1000:.1f} ms "
+        f"(min {min(loads) * 1000:.1f} ms, 20 loads)"
+    )
     print(f"engine, core only:        {core:8.0f} assessments/s")
     print(f"engine + JSON dict:       {with_json:8.0f} assessments/s")
     print(f"engine + Markdown report: {with_md:8.0f} assessments/s")

@@ -154,9 +154,7 @@ def main() -> None:
             url = f"http://127.0.0.1:{service_port}/cds-services/backtriage-lumbar-imaging-sign"
             load(url, body, 2, args.clients)  # warm-up
             load1, load5, _ = os.getloadavg()
-            print(
-                f"load average before: {load1:.1f} (1 min), {load5:.1f} (5 min) — shared machine"
-            )
+            print(f"load average before: {load1:.1f} (1 min), {load5:.1f} (5 min) — shared machine")
             print(
                 f"cores: {os.cpu_count()}, server workers: {args.workers}, "
                 f"clients: {args.clients}, {args.seconds:.0f} s each, loopback, "

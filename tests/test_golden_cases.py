@@ -1,5 +1,6 @@
 """Golden cases: each clinically distinct case (and each boundary pair) with its stored expected
-assessment.  Rewrite them only with ``pytest --update-goldens`` and review the diff."""
+assessment, through the public path (free text read, then the core).  Rewrite them only with
+``pytest --update-goldens`` and review the diff."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from backtriage.api import parse_case
-from backtriage.engine import assess
+from backtriage.api import assess_case, parse_case
 from backtriage.knowledge import Knowledge
 from tests.conftest import ROOT, TODAY, validate_assessment
 
@@ -26,7 +26,7 @@ def comparable(data: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("folder", CASES, ids=lambda p: p.name)
 def test_golden_case(folder: Path, kb: Knowledge, request: pytest.FixtureRequest) -> None:
     case = parse_case(json.loads((folder / "case.json").read_text()), kb)
-    actual = comparable(assess(case, kb, TODAY).to_json_dict())
+    actual = comparable(assess_case(case, kb, TODAY).to_json_dict())
     validate_assessment({**actual, "knowledge_version": kb.version})
     expected_file = folder / "expected.json"
     if request.config.getoption("--update-goldens"):

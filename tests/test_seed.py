@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from backtriage.api import parse_case
+from backtriage.api import assess_case, parse_case
 from backtriage.engine import assess
 from backtriage.knowledge import Knowledge
 from backtriage.report import to_markdown
@@ -212,3 +212,20 @@ def test_history_of_cancer_reaches_about_9_percent_as_the_seed_says(kb: Knowledg
     malignancy = next(c for c in result.conditions if c.id == "malignancy")
     assert malignancy.probability is not None
     assert round(malignancy.probability.posttest or 0, 2) == 0.09
+
+
+def test_the_bare_complaint_gives_the_seed_report(kb: Knowledge) -> None:
+    """The seed's own input is the bare complaint: read as text, it gives the same report, with
+    the location the complaint names."""
+    case = parse_case({"complaint": "Mid-Lower Left Back Pain with Spasms"}, kb)
+    result = assess_case(case, kb, TODAY)
+    assert result.findings["spasms"] == "present"
+    assert [e.text for e in result.evidence["spasms"]] == ["Spasms"]
+    report = to_markdown(result, kb)
+    position = 0
+    for seed_sentence, words in SEED:
+        found = report.find(words, position)
+        assert found >= 0, f"missing or out of order: {seed_sentence!r}"
+        position = found + len(words)
+    assert "Document pain characteristics: location (mid-lower left back)" in report
+    assert result.urgency == "routine" and result.imaging == []

@@ -4,10 +4,11 @@ packaged knowledge base, and the pure core underneath."""
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -17,6 +18,9 @@ from backtriage.engine import assess as core_assess
 from backtriage.engine.intake import check_case
 from backtriage.errors import CaseError
 from backtriage.knowledge import Knowledge, load_knowledge
+
+if TYPE_CHECKING:
+    from backtriage.text import Reading, TextReader
 
 
 @lru_cache(maxsize=1)
@@ -51,7 +55,33 @@ def assess(case: Case | dict[str, Any], today: date | None = None) -> Assessment
 
 
 def assess_cases(cases: Iterable[Case], knowledge: Knowledge, today: date) -> list[Assessment]:
-    return [core_assess(case, knowledge, today) for case in cases]
+    return [assess_case(case, knowledge, today) for case in cases]
+
+
+def assess_case(case: Case, knowledge: Knowledge, today: date) -> Assessment:
+    """Read the case's complaint and note (if any), then run the pure core on case and reading."""
+    return core_assess(case, knowledge, today, read_text(case, today))
+
+
+_READER_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def default_reader() -> TextReader:
+    """The free-text reader, built once (its rules load in about half a second; spaCy is
+    imported only when some text needs reading)."""
+    from backtriage.text import TextReader
+
+    return TextReader()
+
+
+def read_text(case: Case, today: date) -> Reading | None:
+    """What the complaint and note say, or None when the case has no text."""
+    if not (case.complaint or case.note):
+        return None
+    reader = default_reader()
+    with _READER_LOCK:  # spaCy's vocabulary grows as it reads: one reader, one text at a time
+        return reader.read(complaint=case.complaint, note=case.note, today=today)
 
 
 def _describe(exc: ValidationError) -> str:

@@ -179,6 +179,16 @@ class Conflict(Out):
 TriWord = Literal["true", "false", "unknown"]
 
 
+class UncertainMention(Out):
+    """A finding the text mentions without setting it (family history, hypothetical, uncertain,
+    qualified): shown so a clinician sees what the reader chose not to count, and why."""
+
+    finding: str
+    why: str
+    detail: str
+    evidence: Evidence
+
+
 class TraceStep(Out):
     rule: str
     result: TriWord
@@ -223,6 +233,7 @@ class Assessment(Out):
     findings: dict[str, FindingState]
     evidence: dict[str, list[Evidence]]
     conflicts: list[Conflict]
+    uncertain: list[UncertainMention] = Field(default_factory=list)
     evaluation: list[Statement]
     psychosocial: Psychosocial
     management: list[Statement]

@@ -83,6 +83,7 @@ def assess(
         "findings": resolved.findings,
         "evidence": resolved.evidence,
         "conflicts": resolved.conflicts,
+        "uncertain": resolved.uncertain,
         "evaluation": sections.get("evaluation", []),
         "psychosocial": Psychosocial(
             start_back=start_back,

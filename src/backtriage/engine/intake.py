@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from backtriage.assessment import Conflict, trusted
+from backtriage.assessment import Conflict, UncertainMention, trusted
 from backtriage.case import MEASUREMENT_IDS, Case, Evidence, FindingState
 from backtriage.engine.logic import Facts, evaluate
 from backtriage.errors import CaseError
@@ -47,6 +47,10 @@ class TextReading(Protocol):
     def side(self) -> str | None: ...
     @property
     def warnings(self) -> Sequence[str]: ...
+    @property
+    def uncertain(self) -> Sequence[Any]: ...
+    @property
+    def conflicts(self) -> Sequence[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Resolved:
     facts: dict[str, Any]
     presentation: dict[str, Any]
     warnings: list[str]
+    uncertain: list[UncertainMention]
 
 
 def check_case(case: Case, knowledge: Knowledge) -> None:
@@ -108,8 +113,30 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
             "The complaint and note were kept but not read for findings: only the structured "
             "findings and measurements were used."
         )
+    uncertain: list[UncertainMention] = []
     if reading is not None:
         warnings.extend(reading.warnings)
+        uncertain = [
+            trusted(
+                UncertainMention,
+                finding=u.finding,
+                why=u.why,
+                detail=u.detail,
+                evidence=u.evidence,
+            )
+            for u in reading.uncertain
+        ]
+        for clash in reading.conflicts:
+            conflicts.append(
+                trusted(
+                    Conflict,
+                    finding=clash.finding,
+                    kept=clash.chosen,
+                    other="absent" if clash.chosen == "present" else "present",
+                    why=f"the text says both: {clash.why}",
+                    evidence=[*clash.present, *clash.absent],
+                )
+            )
         presentation = {"location": reading.location, "side": reading.side}
         for key, value in (
             ("age", reading.age),
@@ -184,6 +211,8 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
         if value is not None:
             evidence[fid] = [_fact_evidence(finding.derived, facts)]
 
+    # A mention the text did not count is worth showing only while the finding is still unknown.
+    uncertain = [u for u in uncertain if states.get(u.finding) == "unknown"]
     return Resolved(
         findings=states,
         evidence={key: evidence[key] for key in sorted(evidence) if evidence[key]},
@@ -191,6 +220,7 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
         facts=facts,
         presentation=presentation,
         warnings=warnings,
+        uncertain=uncertain,
     )
 
 

@@ -171,6 +171,14 @@ def build(assessment: Assessment, knowledge: Knowledge) -> dict[str, Any]:
         for fid, state in assessment.findings.items()
         if state != "unknown"
     ]
+    view["uncertain"] = [
+        {
+            "label": label.get(u.finding, u.finding),
+            "why": u.why.replace("_", " "),
+            "evidence": _evidence_text(u.evidence),
+        }
+        for u in assessment.uncertain
+    ]
     view["conflicts"] = [
         {"label": label.get(c.finding, c.finding), "kept": c.kept, "other": c.other, "why": c.why}
         for c in assessment.conflicts

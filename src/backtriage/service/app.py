@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from backtriage import api
 from backtriage.api import default_knowledge, parse_case
-from backtriage.engine import assess
 from backtriage.errors import InputError
 from backtriage.fhir import fhir_codes, intake_questionnaire
 from backtriage.knowledge import Knowledge
@@ -135,7 +135,7 @@ def create_app(
         """Case format 1 -> the assessment (JSON), or the report with ``Accept: text/markdown``
         or ``text/html``."""
         parsed = parse_case(case, knowledge)
-        result = assess(parsed, knowledge, date.today())
+        result = api.assess_case(parsed, knowledge, date.today())
         accept = request.headers.get("accept", "")
         if "text/markdown" in accept:
             return PlainTextResponse(to_markdown(result, knowledge), media_type="text/markdown")
@@ -153,7 +153,7 @@ def create_app(
         )
         if case is None:
             raise HTTPException(404, "no such report (or it has expired)")
-        result = assess(parse_case(case, knowledge), knowledge, date.today())
+        result = api.assess_case(parse_case(case, knowledge), knowledge, date.today())
         return HTMLResponse(to_html(result, knowledge))
 
     @app.get("/fhir/Questionnaire/lbp-intake", tags=["fhir"])

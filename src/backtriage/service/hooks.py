@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backtriage.api import assess_case
 from backtriage.assessment import Assessment
-from backtriage.engine import assess
 from backtriage.fhir import (
     FhirCodes,
     FhirError,
@@ -140,7 +140,7 @@ class Caller:
         reading = read_record(
             self._resources(service, request), self.knowledge, self.codes, today, reasons
         )
-        assessment = assess(reading.case, self.knowledge, today)
+        assessment = assess_case(reading.case, self.knowledge, today)
         report_id = uuid.uuid4().hex
         report_url = f"{base_url}/reports/{report_id}"
         if service.hook == "patient-view":

@@ -1,0 +1,390 @@
+"""``TextReader``: a complaint and a clinical note in, a ``Reading`` out.
+
+The reader checks the input (text, not binary; within the size limit; English), finds
+section headers, runs the pipeline (targets + ConText), judges each mention, and resolves
+the mentions of each finding into one state:
+
+- a family, hypothetical, uncertain or (for non-history findings) past mention sets nothing
+  and is listed in ``uncertain``;
+- a finding mentioned both present and absent is read as present — the safer reading for a
+  screen that must never under-triage (this includes "initially denied X; on re-questioning
+  reports X") — and the contradiction is listed in ``conflicts``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, TypeVar
+
+from backtriage.case import Evidence
+from backtriage.errors import TextError
+from backtriage.text.language import looks_english
+from backtriage.text.pipeline import Mention, Pipeline, blank_english
+from backtriage.text.reading import Conflict, Reading, State, Uncertain, Why
+from backtriage.text.rules import Concept, Rules, load_rules
+from backtriage.text.sections import SectionFinder, SectionIndex
+from backtriage.text.values import (
+    find_age_sex,
+    find_conservative_weeks,
+    find_duration,
+    find_location,
+    find_measurements,
+)
+
+Source = Literal["complaint", "note"]
+_T = TypeVar("_T")
+
+# The case format allows a million characters per text field; the same limit here.
+MAX_CHARS = 1_000_000
+# A pasted record can repeat a phrase thousands of times; a report needs the first few.
+MAX_SPANS = 20
+MAX_UNCERTAIN = 200
+_RECHECKED = re.compile(
+    r"re-?question|further question|direct question|on re-?examination|on review|later|"
+    r"subsequently|now (?:admits|reports|describes)|admits|on second|when asked again",
+    re.IGNORECASE,
+)
+# Control characters (not tab/newline/CR/FF/VT), the replacement character left by a bad
+# decode, lone surrogates and private-use characters: the marks of binary data.
+_BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffd\ud800-\udfff\ue000-\uf8ff]")
+
+
+@dataclass(frozen=True)
+class _Judged:
+    finding: str
+    state: State | None  # None: not set (see why)
+    why: Why | None
+    evidence: Evidence
+    order: int
+
+
+class TextReader:
+    """Reads free text into tri-state findings and values.  Load once, call ``read`` often.
+
+    Loading compiles the packaged rule files (a broken file raises ``KnowledgeError``).  ``read``
+    is pure and deterministic: the same texts and date give the same ``Reading``.
+    """
+
+    def __init__(self) -> None:
+        self._pipeline = _build()
+        self.rules: Rules = self._pipeline.rules
+        self._sections = SectionFinder(self.rules.sections)
+
+    @property
+    def finding_ids(self) -> list[str]:
+        """Every finding id this reader can set."""
+        return self.rules.finding_ids
+
+    def read(
+        self, complaint: str | None = None, note: str | None = None, today: date | None = None
+    ) -> Reading:
+        """Read ``complaint`` and ``note`` (either may be None); ``today`` dates "since Monday"."""
+        sources: list[tuple[Source, str]] = []
+        for name, text in (("complaint", complaint), ("note", note)):
+            if text is None:
+                continue
+            _check(name, text)
+            sources.append((name, text))  # type: ignore[arg-type]
+
+        warnings: list[str] = []
+        judged: list[_Judged] = []
+        readable: list[tuple[Source, str]] = []
+        for name, text in sources:
+            if not text.strip():
+                continue
+            if not looks_english(text):
+                warnings.append(
+                    f"the {name} does not look like English; nothing was read from it "
+                    "(the rules are English only)"
+                )
+                continue
+            readable.append((name, text))
+            judged.extend(self._judge_source(name, text, len(judged)))
+
+        fields: dict[str, object] = {}
+        evidence: dict[str, list[Evidence]] = {}
+        self._read_values(readable, today, fields, evidence)
+        findings, conflicts = _resolve(judged, evidence, dict(readable), warnings)
+        uncertain = [
+            Uncertain(
+                finding=j.finding,
+                why=j.why or "uncertain",
+                evidence=j.evidence,
+                detail=_WHY_TEXT[j.why or "uncertain"],
+            )
+            for j in judged
+            if j.state is None
+        ]
+        if len(uncertain) > MAX_UNCERTAIN:
+            warnings.append(
+                f"{len(uncertain) - MAX_UNCERTAIN} more uncertain mentions were not listed"
+            )
+            uncertain = uncertain[:MAX_UNCERTAIN]
+        return Reading(
+            findings=findings,
+            evidence=evidence,
+            uncertain=uncertain,
+            conflicts=conflicts,
+            warnings=warnings,
+            **fields,
+        )
+
+    # --- findings ------------------------------------------------------------------------
+    def _judge_source(self, source: Source, text: str, order0: int) -> list[_Judged]:
+        index = SectionIndex(self._sections.find(text))
+        out: list[_Judged] = []
+        for mention in self._pipeline.mentions(text):
+            concept = self.rules.concepts.get(mention.concept)
+            if concept is None or concept.ignore:
+                continue
+            section = index.at(mention.start)
+            policy = section.section.policy if section is not None else "none"
+            for finding in concept.all_findings:
+                state, why = self._judge(text, mention, concept, finding, policy)
+                if finding not in concept.finding_ids and state != "present":
+                    continue  # an implied finding follows only a positive mention
+                evidence = _evidence(source, text, mention, concept, state, why)
+                out.append(_Judged(finding, state, why, evidence, order0 + len(out)))
+        return out
+
+    def _judge(
+        self, text: str, mention: Mention, concept: Concept, finding: str, policy: str
+    ) -> tuple[State | None, Why | None]:
+        cats = mention.categories
+        negated = "NEGATED_EXISTENCE" in cats
+        if negated and (concept.negation == "adjacent" or _positive_after(text, mention)):
+            # "no fever, weight loss present": the list's denial stops at a stated positive.
+            negated = _negation_adjacent(text, mention)
+        negated = negated or policy == "negated_list"
+        family = "FAMILY" in cats or policy == "family"
+        hypothetical = "HYPOTHETICAL" in cats or policy == "hypothetical"
+        possible = "POSSIBLE_EXISTENCE" in cats
+        historical = "HISTORICAL" in cats or policy == "historical"
+        if family:
+            return None, "family"
+        if hypothetical:
+            return None, "hypothetical"
+        if possible:
+            return None, "uncertain"
+        if concept.asserts == "absent":
+            # "not neurologically intact" or "previously afebrile" say nothing definite; but a
+            # list's denial running on ("no saddle anaesthesia, B&B normal") is no qualifier.
+            if historical or (negated and _negation_adjacent(text, mention)):
+                return None, "qualified"
+            return "absent", None
+        if negated:
+            return "absent", None
+        if concept.vague:
+            return None, "non_specific"
+        if historical and finding not in self.rules.history_ids:
+            return None, "historical"
+        return "present", None
+
+    # --- values --------------------------------------------------------------------------
+    def _read_values(
+        self,
+        sources: list[tuple[Source, str]],
+        today: date | None,
+        fields: dict[str, object],
+        evidence: dict[str, list[Evidence]],
+    ) -> None:
+        def first(finder: Callable[[str], _T | None]) -> tuple[Source, str, _T] | None:
+            for name, text in sources:
+                found = finder(text)
+                if found is not None:
+                    return name, text, found
+            return None
+
+        def put(key: str, name: Source, text: str, start: int, end: int, detail: str) -> None:
+            evidence[key] = [
+                Evidence(source=name, text=text[start:end], start=start, end=end, detail=detail)
+            ]
+
+        for name, text in sources:
+            age, sex = find_age_sex(text)
+            if age is not None and "age" not in fields:
+                fields["age"] = age.value
+                put("age", name, text, age.start, age.end, f"age {age.value}")
+            if sex is not None and "sex" not in fields:
+                fields["sex"] = sex.value
+                put("sex", name, text, sex.start, sex.end, sex.value)
+        dur = first(lambda t: find_duration(t, today))
+        if dur is not None:
+            name, text, found = dur
+            fields["duration_days"] = found.value
+            put("duration_days", name, text, found.start, found.end, f"{found.value} days")
+        care = first(find_conservative_weeks)
+        if care is not None:
+            name, text, found_w = care
+            fields["conservative_therapy_weeks"] = found_w.value
+            put("conservative_therapy_weeks", name, text, found_w.start, found_w.end,
+                f"{found_w.value} weeks")  # fmt: skip
+        loc = first(find_location)
+        if loc is not None:
+            name, text, location = loc
+            fields["location"] = location.location
+            fields["side"] = location.side
+            put("location", name, text, location.start, location.end, location.location or "")
+        measurements: dict[str, float] = {}
+        for name, text in sources:
+            for key, value in find_measurements(text).items():
+                if key not in measurements:
+                    measurements[key] = value.value
+                    put(f"measurements.{key}", name, text, value.start, value.end,
+                        f"{key} = {value.value}")  # fmt: skip
+        fields["measurements"] = measurements
+
+
+_WHY_TEXT: dict[Why, str] = {
+    "family": "about a family member, not the patient",
+    "hypothetical": "advice or a hypothetical (what to watch for), not a finding",
+    "uncertain": "stated as uncertain or to be checked",
+    "historical": "mentioned as past, not as current",
+    "non_specific": "too vague to say which finding: ask",
+    "qualified": "a normal finding stated with a qualification: not read as absent",
+}
+
+
+def _negation_adjacent(text: str, mention: Mention) -> bool:
+    """A negation right next to the target ("not neuro intact", "SLR positive: no")."""
+    for m in mention.modifiers:
+        if m.category != "NEGATED_EXISTENCE":
+            continue
+        if m.end <= mention.start and not text[m.end : mention.start].strip():
+            return True
+        if m.start >= mention.end and not text[mention.end : m.start].strip(" \t:-="):
+            return True
+    return False
+
+
+_POSITIVE_AFTER = re.compile(
+    r"[ \t]*[:=-]?[ \t]*(?:present|positive|\+ve|\+|yes|y|noted|reported|confirmed)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def _positive_after(text: str, mention: Mention) -> bool:
+    """The target is stated positive right after it ("weight loss present", "fever: yes")."""
+    return _POSITIVE_AFTER.match(text, mention.end) is not None
+
+
+def _evidence(
+    source: Source,
+    text: str,
+    mention: Mention,
+    concept: Concept,
+    state: State | None,
+    why: Why | None,
+) -> Evidence:
+    # Present: the phrase itself; absent or not read: the phrase with the words that changed it
+    # ("denies ... saddle anaesthesia").
+    if state == "present":
+        start, end = mention.start, mention.end
+        detail = "stated"
+    else:
+        start, end = mention.evidence_start, mention.evidence_end
+        if state == "absent":
+            detail = "stated normal" if concept.asserts == "absent" else "denied"
+        else:
+            detail = _WHY_TEXT[why or "uncertain"]
+    return Evidence(
+        source=source,
+        text=text[start:end],
+        start=start,
+        end=end,
+        detail=f"{detail} (rule {concept.id})",
+    )
+
+
+def _resolve(
+    judged: Iterable[_Judged],
+    evidence: dict[str, list[Evidence]],
+    texts: dict[Source, str],
+    warnings: list[str],
+) -> tuple[dict[str, State], list[Conflict]]:
+    present: dict[str, list[_Judged]] = {}
+    absent: dict[str, list[_Judged]] = {}
+    for j in judged:
+        if j.state == "present":
+            present.setdefault(j.finding, []).append(j)
+        elif j.state == "absent":
+            absent.setdefault(j.finding, []).append(j)
+    findings: dict[str, State] = {}
+    conflicts: list[Conflict] = []
+    for finding in sorted(set(present) | set(absent)):
+        pos, neg = present.get(finding, []), absent.get(finding, [])
+        chosen = pos or neg
+        findings[finding] = "present" if pos else "absent"
+        evidence[finding] = [j.evidence for j in chosen[:MAX_SPANS]]
+        if len(chosen) > MAX_SPANS:
+            warnings.append(
+                f"{finding}: {len(chosen)} mentions; only the first {MAX_SPANS} are listed"
+            )
+        if pos and neg:
+            conflicts.append(
+                Conflict(
+                    finding=finding,
+                    chosen="present",
+                    present=[j.evidence for j in pos[:MAX_SPANS]],
+                    absent=[j.evidence for j in neg[:MAX_SPANS]],
+                    why=_conflict_why(pos, neg, texts),
+                )
+            )
+    return findings, conflicts
+
+
+def _conflict_why(pos: list[_Judged], neg: list[_Judged], texts: dict[Source, str]) -> str:
+    first_neg = min(neg, key=lambda j: j.order)
+    last_pos = max(pos, key=lambda j: j.order)
+    if first_neg.order < last_pos.order:
+        between = ""
+        a, b = first_neg.evidence, last_pos.evidence
+        if a.source == b.source and a.end is not None and b.end is not None:
+            between = texts.get(a.source, "")[a.end : b.end]  # type: ignore[call-overload]
+        how = "on re-questioning" if _RECHECKED.search(between) else "later"
+        return f"first denied, {how} stated present: read as present"
+    return (
+        "the text states both; read as present, the safer reading for a screen that must "
+        "never under-triage"
+    )
+
+
+def _check(name: str, text: object) -> None:
+    if not isinstance(text, str):
+        raise TextError(
+            f"the {name} must be text (a string), not {type(text).__name__}; "
+            "decode it as UTF-8 first"
+        )
+    if len(text) > MAX_CHARS:
+        raise TextError(
+            f"the {name} is {len(text):,} characters long; the limit is {MAX_CHARS:,}. "
+            "Give the relevant note only."
+        )
+    if "\x00" in text:
+        raise TextError(f"the {name} contains NUL bytes: it looks like binary data, not text")
+    sample = text[:20_000]
+    bad = len(_BINARY.findall(sample))
+    if bad > max(3, len(sample) // 20):
+        raise TextError(
+            f"the {name} looks like binary data, not text ({bad} control or undecodable "
+            f"characters in the first {len(sample):,}); paste the note as plain text"
+        )
+
+
+def _build() -> Pipeline:
+    # The rules are compiled with the pipeline's own tokenizer, so build that first.
+    nlp = blank_english()
+    exceptions = {key.lower() for key in getattr(nlp.tokenizer, "rules", None) or {}}
+
+    def tokenize(word: str) -> list[str]:
+        # A plain alphabetic word is one token unless it is a tokenizer exception ("cannot");
+        # skipping the tokenizer for those halves the load time.
+        if word.isalpha() and word.isascii() and word.lower() not in exceptions:
+            return [word]
+        return [t.text for t in nlp.tokenizer(word)]
+
+    rules = load_rules(tokenize)
+    return Pipeline(rules, nlp)

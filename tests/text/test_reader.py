@@ -1,0 +1,312 @@
+"""TextReader: the public API, the seed complaint, assertion, evidence, values and bad input."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+import backtriage.text as text_api
+from backtriage.errors import InputError, TextError
+from backtriage.text import Reading, TextReader
+from tests.text.devset import load_devset
+
+TODAY = date(2026, 11, 25)  # a Wednesday
+SEED = "Mid-Lower Left Back Pain with Spasms"
+
+
+def test_public_api_is_pinned() -> None:
+    assert sorted(text_api.__all__) == sorted(
+        ["MAX_CHARS", "Conflict", "Reading", "TextReader", "Uncertain"]
+    )
+
+
+def test_loads_quickly() -> None:
+    TextReader()  # imports and first build are paid by the session fixture already
+    start = time.perf_counter()
+    TextReader()
+    # The target is < 1 s on one core; allow for a loaded CI machine.
+    assert time.perf_counter() - start < 3.0
+
+
+def test_seed_complaint(reader: TextReader) -> None:
+    reading = reader.read(complaint=SEED, today=TODAY)
+    assert reading.findings == {"spasms": "present"}
+    assert reading.location == "mid-lower left"
+    assert reading.side == "left"
+    assert (reading.age, reading.sex, reading.duration_days) == (None, None, None)
+    assert reading.measurements == {}
+    assert reading.uncertain == [] and reading.conflicts == [] and reading.warnings == []
+    [ev] = reading.evidence["spasms"]
+    assert (ev.source, ev.text, ev.start, ev.end) == ("complaint", "Spasms", 30, 36)
+
+
+def test_reading_is_frozen(reader: TextReader) -> None:
+    reading = reader.read(complaint=SEED)
+    with pytest.raises(ValidationError):
+        reading.age = 3  # type: ignore[misc]
+
+
+def test_deterministic(reader: TextReader) -> None:
+    note = load_devset()[0].note
+    assert reader.read(note=note, today=TODAY) == reader.read(note=note, today=TODAY)
+
+
+def test_every_evidence_span_indexes_its_source(reader: TextReader) -> None:
+    for dev in load_devset():
+        reading = reader.read(complaint=dev.complaint, note=dev.note, today=TODAY)
+        sources = {"complaint": dev.complaint, "note": dev.note}
+        assert set(reading.findings) <= set(reading.evidence), dev.id
+        spans = [e for evs in reading.evidence.values() for e in evs]
+        spans += [u.evidence for u in reading.uncertain]
+        for ev in spans:
+            original = sources[ev.source]
+            assert original is not None and ev.start is not None and ev.end is not None
+            assert original[ev.start : ev.end] == ev.text, (dev.id, ev)
+
+
+@pytest.mark.parametrize(
+    ("note", "finding", "state"),
+    [
+        ("Denies fever, chills, weight loss, or bowel/bladder changes.", "fever", "absent"),
+        (
+            "Denies fever, chills, weight loss, or bowel/bladder changes.",
+            "unexplained_weight_loss",
+            "absent",
+        ),
+        (
+            "Denies fever, chills, weight loss, or bowel/bladder changes.",
+            "urinary_retention",
+            "absent",
+        ),
+        (
+            "Denies fever, chills, weight loss, or bowel/bladder changes.",
+            "fecal_incontinence",
+            "absent",
+        ),
+        (
+            "No saddle anaesthesia. Faecal incontinence since this morning.",
+            "saddle_anesthesia",
+            "absent",
+        ),
+        (
+            "No saddle anaesthesia. Faecal incontinence since this morning.",
+            "fecal_incontinence",
+            "present",
+        ),
+        ("h/o ca prostate, s/p TURP", "history_of_cancer", "present"),
+        ("Breast ca 2015, in remission.", "history_of_cancer", "present"),
+        ("IVDU", "iv_drug_use", "present"),
+        ("SLR +ve on the L at 40 degrees", "positive_straight_leg_raise", "present"),
+        ("SLR negative bilaterally", "positive_straight_leg_raise", "absent"),
+        ("Past Medical History: osteoporosis, asthma", "osteoporosis", "present"),
+        ("long-term pred for COPD", "prolonged_corticosteroid_use", "present"),
+        (
+            "c/o LBP and sciatica down the R leg to the foot",
+            "radiating_leg_pain_below_knee",
+            "present",
+        ),
+        ("Fever: N\nWt loss: Y", "fever", "absent"),
+        ("Fever: N\nWt loss: Y", "unexplained_weight_loss", "present"),
+        ("Saddle anaesthesia? No.", "saddle_anesthesia", "absent"),
+        ("ROS: negative for fever, weight loss", "unexplained_weight_loss", "absent"),
+        ("Denies:\n- fever\n- IVDU\n\nReports night pain", "iv_drug_use", "absent"),
+        ("Denies:\n- fever\n- IVDU\n\nReports night pain", "night_pain", "present"),
+        ("No CES symptoms.", "saddle_anesthesia", "absent"),
+        # A list's denial must not reach an exam sign stated abnormal, or a stated positive.
+        ("No fever, SLR positive on the left.", "positive_straight_leg_raise", "present"),
+        (
+            "Denies saddle anaesthesia, EHL 4/5 on the right",
+            "great_toe_extension_weakness",
+            "present",
+        ),
+        ("no numbness, reduced ankle jerk on the left", "diminished_achilles_reflex", "present"),
+        ("No fever, weight loss present.", "unexplained_weight_loss", "present"),
+        ("No EHL weakness.", "great_toe_extension_weakness", "absent"),
+        ("CES screen negative", "fecal_incontinence", "absent"),
+        ("known lung ca with bony mets", "history_of_cancer", "present"),
+        ("c/o LBP. On pred 10mg od for 3 years.", "prolonged_corticosteroid_use", "present"),
+    ],
+)
+def test_assertion(reader: TextReader, note: str, finding: str, state: str) -> None:
+    assert reader.read(note=note).findings.get(finding) == state
+
+
+@pytest.mark.parametrize(
+    ("note", "finding", "why"),
+    [
+        ("Mother had breast cancer.", "history_of_cancer", "family"),
+        ("Family History: prostate cancer (father)", "history_of_cancer", "family"),
+        ("Return if you develop numbness in the saddle area.", "saddle_anesthesia", "hypothetical"),
+        (
+            "Safety-netting: saddle anaesthesia, urinary retention",
+            "urinary_retention",
+            "hypothetical",
+        ),
+        ("Possible foot drop.", "ankle_dorsiflexion_weakness", "uncertain"),
+        ("?CES - rule out urinary retention", "urinary_retention", "uncertain"),
+        ("New bladder problems.", "urinary_retention", "non_specific"),
+    ],
+)
+def test_not_present(reader: TextReader, note: str, finding: str, why: str) -> None:
+    reading = reader.read(note=note)
+    assert finding not in reading.findings
+    assert any(u.finding == finding and u.why == why for u in reading.uncertain), reading.uncertain
+
+
+def test_absent_needs_an_explicit_denial(reader: TextReader) -> None:
+    reading = reader.read(note="Back pain. Red flags not assessed. Patient is well.")
+    assert "absent" not in reading.findings.values()
+
+
+def test_initially_denied_then_reported_is_present(reader: TextReader) -> None:
+    note = "Initially denied saddle numbness; on re-questioning reports saddle anaesthesia."
+    reading = reader.read(note=note)
+    assert reading.findings["saddle_anesthesia"] == "present"
+    [conflict] = [c for c in reading.conflicts if c.finding == "saddle_anesthesia"]
+    assert conflict.chosen == "present"
+    assert "re-questioning" in conflict.why
+    assert conflict.absent and conflict.present
+
+
+def test_present_wins_over_absent_across_sources(reader: TextReader) -> None:
+    reading = reader.read(complaint="back pain, fever", note="Denies fever.")
+    assert reading.findings["fever"] == "present"
+    assert [c.finding for c in reading.conflicts] == ["fever"]
+
+
+def test_values(reader: TextReader) -> None:
+    reading = reader.read(
+        complaint="58 yo M c/o R sided LBP since Monday",
+        note="T 101.3F, ESR 42 mm/hr, CRP 2.5 mg/dL, WCC 12.4. 6 weeks of physio, no better.",
+        today=TODAY,
+    )
+    assert (reading.age, reading.sex) == (58, "male")
+    assert reading.duration_days == 2
+    assert reading.side == "right"
+    assert reading.conservative_therapy_weeks == 6
+    assert reading.measurements == {
+        "temperature_c": 38.5, "esr_mm_h": 42.0, "crp_mg_l": 25.0, "wbc_10e9_l": 12.4,
+    }  # fmt: skip
+    for key in ("age", "sex", "duration_days", "conservative_therapy_weeks", "location",
+                "measurements.temperature_c", "measurements.crp_mg_l"):  # fmt: skip
+        assert key in reading.evidence, key
+
+
+@pytest.mark.parametrize(
+    ("complaint", "age", "sex"),
+    [("58 yo M", 58, "male"), ("58-year-old woman", 58, "female"), ("F 34", 34, "female"),
+     ("34F, back pain", 34, "female"), ("72 y/o male", 72, "male")],
+)  # fmt: skip
+def test_age_and_sex(reader: TextReader, complaint: str, age: int, sex: str) -> None:
+    reading = reader.read(complaint=complaint)
+    assert (reading.age, reading.sex) == (age, sex)
+
+
+@pytest.mark.parametrize(
+    ("complaint", "days"),
+    [("LBP for 3 weeks", 21), ("back pain x4 days", 4), ("LBP x3/7", 3), ("pain since Monday", 2),
+     ("2/52 hx of LBP", 14), ("since yesterday", 1)],
+)  # fmt: skip
+def test_duration(reader: TextReader, complaint: str, days: int) -> None:
+    assert reader.read(complaint=complaint, today=TODAY).duration_days == days
+
+
+# --- bad input --------------------------------------------------------------------------------
+def test_empty_and_missing_text(reader: TextReader) -> None:
+    for complaint, note in ((None, None), ("", ""), ("   \n\t", None)):
+        reading = reader.read(complaint=complaint, note=note)
+        assert reading == Reading()
+
+
+def test_binary_junk_is_a_text_error(reader: TextReader) -> None:
+    junk = bytes(range(256)).decode("latin-1") * 20
+    with pytest.raises(TextError, match="binary"):
+        reader.read(note=junk)
+    with pytest.raises(TextError, match="NUL"):
+        reader.read(note="fever\x00\x00")
+    assert issubclass(TextError, InputError)
+
+
+def test_not_a_string_is_a_text_error(reader: TextReader) -> None:
+    with pytest.raises(TextError, match="must be text"):
+        reader.read(note=b"fever")  # type: ignore[arg-type]
+
+
+def test_over_the_size_limit_is_a_text_error(reader: TextReader) -> None:
+    with pytest.raises(TextError, match="limit is 1,000,000"):
+        reader.read(note="a" * 1_000_001)
+
+
+def test_a_megabyte_of_text_is_read_in_time(reader: TextReader) -> None:
+    note = load_devset()[1].note or ""
+    big = (note + "\n") * (999_000 // (len(note) + 1))
+    start = time.perf_counter()
+    reading = reader.read(note=big)
+    assert time.perf_counter() - start < 60
+    assert reading.findings  # still read, all of it
+    # One paragraph without a line break is cut at sentence ends, never inside a sentence.
+    one_line = ("No fever, no weight loss. " * 8_000)[:199_999]
+    assert reader.read(note=one_line).findings == {
+        "fever": "absent",
+        "unexplained_weight_loss": "absent",
+    }
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Paciente de 58 años con dolor lumbar desde hace tres semanas, sin fiebre ni pérdida "
+        "de peso. No refiere incontinencia urinaria y la exploración neurológica es normal.",
+        "患者男性，58岁，腰痛三周，夜间加重，无发热。",
+        "Der Patient hat seit drei Wochen Rückenschmerzen und kein Fieber, die Untersuchung "
+        "ist unauffällig.",
+    ],
+)
+def test_non_english_text_gives_a_warning(reader: TextReader, note: str) -> None:
+    reading = reader.read(note=note)
+    assert reading.findings == {}
+    assert reading.warnings and "English" in reading.warnings[0]
+
+
+_CLINICAL_TEXT = (
+    "no denies fever ? SLR +ve -ve 4/5 EHL saddle anaesthesia weight loss : N Y PMH: FH: "
+    "mother if not negative for , . bowel/bladder changes h/o ca IVDU x3/7 58 yo M T 38.5 "
+    "since Monday LBP left right back pain present initially re-questioning reports \n"
+)
+_CLINICAL_WORDS = st.sampled_from(_CLINICAL_TEXT.split(" "))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.text(max_size=2000),
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
+        st.lists(_CLINICAL_WORDS, max_size=80).map(" ".join),
+    )
+)
+def test_any_text_reads_or_raises_text_error(text: str) -> None:
+    reader = _shared_reader()
+    try:
+        reading = reader.read(complaint=text, note=text, today=TODAY)
+    except TextError:
+        return
+    spans = [ev for evs in reading.evidence.values() for ev in evs]
+    spans += [u.evidence for u in reading.uncertain]
+    for ev in spans:
+        assert ev.start is not None and text[ev.start : ev.end] == ev.text
+
+
+_READER: list[TextReader] = []
+
+
+def _shared_reader() -> TextReader:
+    # hypothesis runs the test body many times; function-scoped fixtures are not reset
+    # between examples, so keep one reader here.
+    if not _READER:
+        _READER.append(TextReader())
+    return _READER[0]
