@@ -124,7 +124,7 @@ def _reasoning(
     unassessed: list[str],
 ) -> list[str]:
     """Why the working diagnosis is what it is, in the terms of the rules that decided it."""
-    label = {fid: _phrase(f.label) for fid, f in knowledge.findings.items()}
+    label = prepared(knowledge).phrases
     suspected = [r for r in results if r.status == "suspected" and r.id != DEFAULT_CONDITION]
     lines: list[str] = []
     for result in suspected:
@@ -161,7 +161,8 @@ def _urgency(knowledge: Knowledge, results: list[ConditionResult]) -> tuple[Urge
         if URGENCY_ORDER[result.urgency] > URGENCY_ORDER[urgency]:
             urgency = result.urgency
         if result.urgency != "routine":
-            present = ", ".join(_phrase(knowledge.findings[f].label) for f in result.triggers)
+            phrases = prepared(knowledge).phrases
+            present = ", ".join(phrases[f] for f in result.triggers)
             reasons.append(f"{result.label} suspected ({present}): {result.urgency}")
     return urgency, reasons
 
@@ -224,8 +225,3 @@ def _cited(parts: dict[str, Any]) -> set[str]:
     for variant in parts["acr_variants"]:
         found.update(variant.citations)
     return found
-
-
-def _phrase(label: str) -> str:
-    """A label inside a sentence: "Fever" → "fever", but "ESR 20 mm/h" stays."""
-    return label if label[:2].isupper() else label[:1].lower() + label[1:]

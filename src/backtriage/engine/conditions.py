@@ -24,16 +24,26 @@ def screen(knowledge: Knowledge, facts: Facts) -> Screened:
     trace: list[TraceStep] = []
     suspected: set[str] = set()
     ready = prepared(knowledge)
+    states = facts.findings
     for condition in knowledge.conditions.values():  # file order is report order
         verdict = evaluate(condition.suspect_when, facts)
-        status = _status(condition, verdict, facts)
-        if status == "suspected":
+        triggers: list[str] = []
+        missing: list[str] = []
+        absent: list[str] = []
+        for fid in condition.screening:
+            state = states.get(fid, "unknown")
+            (triggers if state == "present" else absent if state == "absent" else missing).append(
+                fid
+            )
+        status: Status
+        if verdict is True:
+            status = "suspected"
             suspected.add(condition.id)
-        if (
-            condition.kind != "red_flag"
-            and status != "suspected"
-            and not _touched(condition, facts)
-        ):
+        elif condition.screening and len(absent) == len(condition.screening):
+            status = "screened_negative"  # every screening item known, and known absent
+        else:
+            status = "not_excluded"
+        if condition.kind != "red_flag" and status != "suspected" and not triggers:
             # Diagnoses and mimics are listed only when the findings raise them or speak to them.
             continue
         parts = ready.conditions[condition.id]
@@ -44,7 +54,6 @@ def screen(knowledge: Knowledge, facts: Facts) -> Screened:
                 f"status {status}",
             )
         )
-        states = facts.findings
         results.append(
             trusted(
                 ConditionResult,
@@ -53,9 +62,9 @@ def screen(knowledge: Knowledge, facts: Facts) -> Screened:
                 kind=condition.kind,
                 status=status,
                 urgency=condition.urgency if status == "suspected" else None,
-                triggers=[f for f in condition.screening if states.get(f) == "present"],
-                missing=[f for f in condition.screening if states.get(f, "unknown") == "unknown"],
-                absent=[f for f in condition.screening if states.get(f) == "absent"],
+                triggers=triggers,
+                missing=missing,
+                absent=absent,
                 rule=parts.rule,
                 probability=probability(knowledge, condition.id, facts.findings),
                 screen=parts.screen,
@@ -67,19 +76,6 @@ def screen(knowledge: Knowledge, facts: Facts) -> Screened:
             )
         )
     return Screened(results=results, suspected=frozenset(suspected), trace=trace)
-
-
-def _status(condition: Condition, verdict: bool | None, facts: Facts) -> Status:
-    if verdict is True:
-        return "suspected"
-    screening = condition.screening
-    if screening and all(facts.findings.get(f) == "absent" for f in screening):
-        return "screened_negative"
-    return "not_excluded"
-
-
-def _touched(condition: Condition, facts: Facts) -> bool:
-    return any(facts.findings.get(f) == "present" for f in condition.screening)
 
 
 def _levels(condition: Condition, facts: Facts) -> list[str]:

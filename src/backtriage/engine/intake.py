@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from backtriage.assessment import Conflict, UncertainMention, trusted
 from backtriage.case import MEASUREMENT_IDS, Case, Evidence, FindingState
 from backtriage.engine.logic import Facts, evaluate
+from backtriage.engine.prepared import prepared
 from backtriage.errors import CaseError
 from backtriage.knowledge import Knowledge
 from backtriage.knowledge.rules import FactCompare, walk
@@ -155,9 +156,15 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
                 )
 
     states: dict[str, FindingState] = dict.fromkeys(knowledge.findings, "unknown")
+    given = prepared(knowledge).given
     for fid, state in case.findings.items():
         if state != "unknown":
-            evidence[fid] = [trusted(Evidence, source="findings", detail=f"{fid}: {state}")]
+            found = given.get((fid, state))
+            if found is None:
+                found = given[(fid, state)] = trusted(
+                    Evidence, source="findings", detail=f"{fid}: {state}"
+                )
+            evidence[fid] = [found]
         states[fid] = state
 
     plain = Facts(findings={}, facts=facts)

@@ -21,6 +21,7 @@ from backtriage.assessment import (
     TriWord,
     trusted,
 )
+from backtriage.case import Evidence
 from backtriage.knowledge import Knowledge
 from backtriage.knowledge.rules import All, describe
 from backtriage.knowledge.schema import Condition, Recommendation
@@ -48,6 +49,8 @@ class Prepared:
     questions: dict[str, Question]
     references: dict[str, ReferenceOut]
     labels: dict[str, str]
+    phrases: dict[str, str]
+    given: dict[tuple[str, str], Evidence] = field(default_factory=dict)
     variant_matches: dict[tuple[int, str], AcrVariantMatch] = field(default_factory=dict)
     figure_uses: dict[tuple[str, str | None, str | None, float | None], FigureUse] = field(
         default_factory=dict
@@ -88,6 +91,7 @@ def _prepare(knowledge: Knowledge) -> Prepared:
         conditions={cid: _condition_parts(c) for cid, c in knowledge.conditions.items()},
         questions=_questions(knowledge),
         labels=_labels(knowledge),
+        phrases={fid: phrase(f.label) for fid, f in knowledge.findings.items()},
         references={
             rid: ReferenceOut(
                 **ref.model_dump(
@@ -157,6 +161,11 @@ def _condition_parts(condition: Condition) -> ConditionParts:
         disagreement=disagreement(condition.disagreement),
         rule=describe(condition.suspect_when),
     )
+
+
+def phrase(label: str) -> str:
+    """A label inside a sentence: "Fever" → "fever", but "ESR 20 mm/h" stays."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _labels(knowledge: Knowledge) -> dict[str, str]:
