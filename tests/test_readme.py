@@ -42,8 +42,15 @@ def cli(argv: list[str], stdin: str | None = None) -> subprocess.CompletedProces
 
 
 def usage_lines() -> list[str]:
-    (block,) = [b for b in blocks("sh") if "backtriage assess examples/seed.json " in b]
-    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    """Every `backtriage assess` / `backtriage kb` line of the README's shell blocks (the
+    service, audit and benchmark lines are exercised by their own tests)."""
+    lines = []
+    for block in blocks("sh"):
+        for line in block.splitlines():
+            command = line.split("  #")[0].strip()
+            if re.match(r"^(echo .*\| )?backtriage (assess|kb) ", command):
+                lines.append(command)
+    return lines
 
 
 @pytest.mark.parametrize("line", usage_lines())
