@@ -55,7 +55,7 @@ def assess(
     location = resolved.presentation.get("location")
     context = {"at_location": f" ({location} back)" if location else ""}
     selected = statements_step.select(knowledge, facts, context)
-    sections = selected.by_section
+    sections = selected.by_section  # shared between cases: copied into this assessment below
 
     results = [
         r for r in screened.results if r.id != DEFAULT_CONDITION or most_likely == DEFAULT_CONDITION
@@ -71,11 +71,11 @@ def assess(
         "most_likely": most_likely,
         "most_likely_label": knowledge.conditions[most_likely].label,
         "reasoning": _reasoning(knowledge, most_likely, results, unassessed),
-        "summary": sections.get("summary", []),
-        "diagnosis": sections.get("diagnosis", []),
+        "summary": list(sections.get("summary", ())),
+        "diagnosis": list(sections.get("diagnosis", ())),
         "conditions": results,
         "imaging": plan.orders,
-        "imaging_statements": sections.get("imaging", []),
+        "imaging_statements": list(sections.get("imaging", ())),
         "acr_variants": plan.variants,
         "labs": plan.labs,
         "unassessed": unassessed,
@@ -84,19 +84,21 @@ def assess(
         "evidence": resolved.evidence,
         "conflicts": resolved.conflicts,
         "uncertain": resolved.uncertain,
-        "evaluation": sections.get("evaluation", []),
-        "psychosocial": Psychosocial(
+        "evaluation": list(sections.get("evaluation", ())),
+        "psychosocial": trusted(
+            Psychosocial,
             start_back=start_back,
             yellow_flags=[f for f in PSYCHOSOCIAL if resolved.findings.get(f) == "present"],
-            statements=sections.get("psychosocial", []),
+            statements=list(sections.get("psychosocial", ())),
         ),
-        "management": sections.get("management", []),
-        "follow_up": FollowUp(
+        "management": list(sections.get("management", ())),
+        "follow_up": trusted(
+            FollowUp,
             reassess_in_days=REASSESS_DAYS if urgency == "routine" else None,
-            statements=sections.get("follow_up", []),
-            safety_net=sections.get("safety_net", []),
+            statements=list(sections.get("follow_up", ())),
+            safety_net=list(sections.get("safety_net", ())),
         ),
-        "pitfalls": sections.get("pitfalls", []),
+        "pitfalls": list(sections.get("pitfalls", ())),
         "case": case.model_dump(mode="json", exclude_none=True),
         "presentation": resolved.presentation,
         "warnings": resolved.warnings,
@@ -169,11 +171,7 @@ def _urgency(knowledge: Knowledge, results: list[ConditionResult]) -> tuple[Urge
 
 def _unassessed(knowledge: Knowledge, findings: Mapping[str, str]) -> list[str]:
     """Every unknown screening item (and yellow flag), most dangerous condition first."""
-    ordered: dict[str, None] = {}
-    for condition in sorted(knowledge.conditions.values(), key=lambda c: c.priority):
-        ordered.update((f, None) for f in condition.screening if findings.get(f) == "unknown")
-    ordered.update((f, None) for f in PSYCHOSOCIAL if findings.get(f) == "unknown")
-    return list(ordered)
+    return [fid for fid in prepared(knowledge).ask_order if findings.get(fid) == "unknown"]
 
 
 def _questions(knowledge: Knowledge, unassessed: list[str]) -> list[Question]:

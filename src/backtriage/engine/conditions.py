@@ -19,63 +19,85 @@ class Screened:
     trace: list[TraceStep]
 
 
+MEMO_LIMIT = 100_000  # distinct screening patterns kept before the memo starts afresh
+
+
 def screen(knowledge: Knowledge, facts: Facts) -> Screened:
     results: list[ConditionResult] = []
     trace: list[TraceStep] = []
     suspected: set[str] = set()
     ready = prepared(knowledge)
     states = facts.findings
+    memo = ready.screened
+    if len(memo) > MEMO_LIMIT:
+        memo.clear()
     for condition in knowledge.conditions.values():  # file order is report order
-        verdict = evaluate(condition.suspect_when, facts)
-        triggers: list[str] = []
-        missing: list[str] = []
-        absent: list[str] = []
-        for fid in condition.screening:
-            state = states.get(fid, "unknown")
-            (triggers if state == "present" else absent if state == "absent" else missing).append(
-                fid
-            )
-        status: Status
+        finding_ids, fact_ids = ready.condition_inputs[condition.id]
+        key = (
+            condition.id,
+            *(states.get(fid, "unknown") for fid in finding_ids),
+            *(facts.facts.get(name) for name in fact_ids),
+        )
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _screen_one(knowledge, condition, facts)
+        verdict, result, step = found
         if verdict is True:
-            status = "suspected"
             suspected.add(condition.id)
-        elif condition.screening and len(absent) == len(condition.screening):
-            status = "screened_negative"  # every screening item known, and known absent
-        else:
-            status = "not_excluded"
-        if condition.kind != "red_flag" and status != "suspected" and not triggers:
-            # Diagnoses and mimics are listed only when the findings raise them or speak to them.
-            continue
-        parts = ready.conditions[condition.id]
-        trace.append(
-            ready.trace(
-                ready.labels[f"condition:{condition.id}"],
-                tri_word(verdict),
-                f"status {status}",
-            )
-        )
-        results.append(
-            trusted(
-                ConditionResult,
-                id=condition.id,
-                label=condition.label,
-                kind=condition.kind,
-                status=status,
-                urgency=condition.urgency if status == "suspected" else None,
-                triggers=triggers,
-                missing=missing,
-                absent=absent,
-                rule=parts.rule,
-                probability=probability(knowledge, condition.id, facts.findings),
-                screen=parts.screen,
-                action=parts.action,
-                action_lead=condition.action_lead,
-                caveat=parts.caveat,
-                disagreement=parts.disagreement,
-                levels=_levels(condition, facts) if status == "suspected" else [],
-            )
-        )
+        if result is not None:
+            results.append(result)
+            trace.append(step)  # type: ignore[arg-type]
     return Screened(results=results, suspected=frozenset(suspected), trace=trace)
+
+
+def _screen_one(
+    knowledge: Knowledge, condition: Condition, facts: Facts
+) -> tuple[bool | None, ConditionResult | None, TraceStep | None]:
+    """One condition's verdict, result and trace line: a pure function of the condition's
+    inputs (prepared.condition_inputs), so it is computed once per distinct pattern."""
+    ready = prepared(knowledge)
+    states = facts.findings
+    verdict = evaluate(condition.suspect_when, facts)
+    triggers: list[str] = []
+    missing: list[str] = []
+    absent: list[str] = []
+    for fid in condition.screening:
+        state = states.get(fid, "unknown")
+        (triggers if state == "present" else absent if state == "absent" else missing).append(fid)
+    status: Status
+    if verdict is True:
+        status = "suspected"
+    elif condition.screening and len(absent) == len(condition.screening):
+        status = "screened_negative"  # every screening item known, and known absent
+    else:
+        status = "not_excluded"
+    if condition.kind != "red_flag" and status != "suspected" and not triggers:
+        # Diagnoses and mimics are listed only when the findings raise them or speak to them.
+        return verdict, None, None
+    parts = ready.conditions[condition.id]
+    step = ready.trace(
+        ready.labels[f"condition:{condition.id}"], tri_word(verdict), f"status {status}"
+    )
+    result = trusted(
+        ConditionResult,
+        id=condition.id,
+        label=condition.label,
+        kind=condition.kind,
+        status=status,
+        urgency=condition.urgency if status == "suspected" else None,
+        triggers=triggers,
+        missing=missing,
+        absent=absent,
+        rule=parts.rule,
+        probability=probability(knowledge, condition.id, states),
+        screen=parts.screen,
+        action=parts.action,
+        action_lead=condition.action_lead,
+        caveat=parts.caveat,
+        disagreement=parts.disagreement,
+        levels=_levels(condition, facts) if status == "suspected" else [],
+    )
+    return verdict, result, step
 
 
 def _levels(condition: Condition, facts: Facts) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 from backtriage.assessment import (
     AcrVariantMatch,
@@ -22,8 +23,17 @@ from backtriage.assessment import (
     trusted,
 )
 from backtriage.case import Evidence
+from backtriage.engine.logic import Compiled, compile_rule, tri_word
 from backtriage.knowledge import Knowledge
-from backtriage.knowledge.rules import All, describe
+from backtriage.knowledge.rules import (
+    All,
+    FactCompare,
+    Missing,
+    conditions_named,
+    describe,
+    findings_named,
+    walk,
+)
 from backtriage.knowledge.schema import Condition, Recommendation
 from backtriage.knowledge.schema import Disagreement as KbDisagreement
 from backtriage.knowledge.schema import Statement as KbStatement
@@ -40,6 +50,17 @@ class ConditionParts:
     rule: str
 
 
+@dataclass(frozen=True)
+class RecPlan:
+    """One recommendation, ready to apply: its compiled rule, its statement (unless the text has
+    placeholders to fill per case), and its trace line for each possible verdict."""
+
+    rec: Recommendation
+    applies: Compiled
+    statement: Statement | None
+    traces: dict[bool | None, TraceStep] | None
+
+
 @dataclass
 class Prepared:
     statements: dict[str, Statement]
@@ -50,6 +71,14 @@ class Prepared:
     references: dict[str, ReferenceOut]
     labels: dict[str, str]
     phrases: dict[str, str]
+    ask_order: tuple[str, ...]
+    plan: tuple[RecPlan, ...]
+    condition_inputs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+    rec_inputs: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]
+    selected: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    screened: dict[tuple[Any, ...], tuple[bool | None, Any, TraceStep | None]] = field(
+        default_factory=dict
+    )
     given: dict[tuple[str, str], Evidence] = field(default_factory=dict)
     variant_matches: dict[tuple[int, str], AcrVariantMatch] = field(default_factory=dict)
     figure_uses: dict[tuple[str, str | None, str | None, float | None], FigureUse] = field(
@@ -92,6 +121,10 @@ def _prepare(knowledge: Knowledge) -> Prepared:
         questions=_questions(knowledge),
         labels=_labels(knowledge),
         phrases={fid: phrase(f.label) for fid, f in knowledge.findings.items()},
+        ask_order=_ask_order(knowledge),
+        plan=_plan(knowledge),
+        condition_inputs={cid: _inputs(knowledge, c) for cid, c in knowledge.conditions.items()},
+        rec_inputs=_rec_inputs(knowledge),
         references={
             rid: ReferenceOut(
                 **ref.model_dump(
@@ -166,6 +199,68 @@ def _condition_parts(condition: Condition) -> ConditionParts:
 def phrase(label: str) -> str:
     """A label inside a sentence: "Fever" → "fever", but "ESR 20 mm/h" stays."""
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _ask_order(knowledge: Knowledge) -> tuple[str, ...]:
+    """Screening items (then yellow flags) in the order to ask them: most dangerous first."""
+    ordered: dict[str, None] = {}
+    for condition in sorted(knowledge.conditions.values(), key=lambda c: c.priority):
+        ordered.update(dict.fromkeys(condition.screening))
+    ordered.update(dict.fromkeys(PSYCHOSOCIAL))
+    return tuple(ordered)
+
+
+def _inputs(knowledge: Knowledge, condition: Condition) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every finding and fact a condition's result depends on: its rule, its screening items,
+    its exam levels and its probability model.  Two cases that agree on these get the same
+    result, so the result can be shared (it holds no other patient data)."""
+    findings = set(condition.screening) | findings_named(condition.suspect_when)
+    for fids in (condition.levels or {}).values():
+        findings.update(fids)
+    model = knowledge.models.get(condition.id)
+    if model is not None:
+        findings.update(model.findings)
+    facts = {n.fact for n in walk(condition.suspect_when) if isinstance(n, FactCompare | Missing)}
+    return tuple(sorted(findings)), tuple(sorted(facts))
+
+
+def _rec_inputs(knowledge: Knowledge) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """The findings, facts and conditions the recommendations' rules read."""
+    findings: set[str] = set()
+    facts: set[str] = set()
+    conditions: set[str] = set()
+    for rec in knowledge.recommendations:
+        findings |= findings_named(rec.applies)
+        conditions |= conditions_named(rec.applies)
+        facts |= {n.fact for n in walk(rec.applies) if isinstance(n, FactCompare | Missing)}
+    return tuple(sorted(findings)), tuple(sorted(facts)), frozenset(conditions)
+
+
+def _plan(knowledge: Knowledge) -> tuple[RecPlan, ...]:
+    plans = []
+    for rec in knowledge.recommendations:
+        always = isinstance(rec.applies, All) and not rec.applies.parts
+        templated = "{" in rec.summary or "{" in (rec.detail or "")
+        label = f"recommendation {rec.id}: applies when {describe(rec.applies)}"
+        traces = None
+        if not always:
+            traces = {
+                verdict: TraceStep(
+                    rule=label,
+                    result=tri_word(verdict),
+                    why="included" if verdict else "left out",
+                )
+                for verdict in (True, False, None)
+            }
+        plans.append(
+            RecPlan(
+                rec=rec,
+                applies=compile_rule(rec.applies),
+                statement=None if templated else statement(rec, {}),
+                traces=traces,
+            )
+        )
+    return tuple(plans)
 
 
 def _labels(knowledge: Knowledge) -> dict[str, str]:

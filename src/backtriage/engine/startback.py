@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from backtriage.assessment import StartBack
+from backtriage.assessment import StartBack, trusted
 
 LOW_MAX_TOTAL = 3
 HIGH_MIN_DISTRESS = 4
@@ -28,4 +28,4 @@ def score(answers: Sequence[int] | None) -> StartBack | None:
         risk = "high"
     else:
         risk = "medium"
-    return StartBack(total=total, distress=distress, risk=risk, answers=list(answers))
+    return trusted(StartBack, total=total, distress=distress, risk=risk, answers=list(answers))
