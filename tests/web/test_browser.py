@@ -93,6 +93,19 @@ def test_cauda_equina_signs_give_an_emergency_and_an_mri(page: Any, artifacts: P
     page.locator("#assessment").screenshot(path=str(artifacts / "cauda_equina_assessment.png"))
 
 
+def test_a_note_alone_with_cauda_equina_signs_gives_an_emergency_and_an_mri(
+    page: Any, artifacts: Path
+) -> None:
+    """The text box alone is enough: the reader finds the red flag, and the page marks where."""
+    page.goto("/")
+    page.fill("#note", CAUDA_NOTE)
+    banner(page, "emergency")
+    expect(page.locator("#imaging")).to_contain_text("MRI lumbar spine", timeout=TIMEOUT)
+    marked = page.locator("#assessment blockquote.text mark.ev.present")
+    expect(marked.first).to_contain_text("cannot pass urine", timeout=TIMEOUT)
+    page.locator("#assessment").screenshot(path=str(artifacts / "cauda_equina_note_only.png"))
+
+
 def test_toggling_a_red_flag_updates_the_assessment_without_a_reload(page: Any) -> None:
     page.goto("/")
     page.evaluate("window.__sameDocument = 'yes'")
