@@ -10,6 +10,7 @@ anyway.
 from __future__ import annotations
 
 import re
+import string
 
 _LETTER = re.compile(r"[^\W\d_]")
 _NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
@@ -25,17 +26,28 @@ _FOREIGN = frozenset(
 )
 
 
+_ASCII_LETTERS = string.ascii_letters.encode("ascii")
+
+
 def looks_english(text: str) -> bool:
     """False when ``text`` is clearly in another language."""
     sample = text[:5_000]  # enough words to tell a language
-    letters = len(_LETTER.findall(sample))
+    if sample.isascii():
+        # The same counts without a list of every letter: in ASCII text the letters are
+        # exactly [A-Za-z], and there is no non-ASCII letter.
+        data = sample.encode("ascii")
+        letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+        non_ascii = 0
+    else:
+        letters = len(_LETTER.findall(sample))
+        non_ascii = len(_NON_ASCII_LETTER.findall(sample)) if letters >= 10 else 0
     if letters < 10:
         return True
-    if len(_NON_ASCII_LETTER.findall(sample)) > letters / 2:
+    if non_ascii > letters / 2:
         return False
     if letters < 20:
         return True
     words = _WORD.findall(sample.lower())
-    english = sum(1 for w in words if w in _ENGLISH)
-    foreign = sum(1 for w in words if w in _FOREIGN)
+    english = sum(map(_ENGLISH.__contains__, words))
+    foreign = sum(map(_FOREIGN.__contains__, words))
     return not (foreign >= 4 and foreign > 2 * english)

@@ -15,13 +15,13 @@ keep them, so "{end}" can match a line end).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from backtriage.text.phrases import Pattern
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Spec:
     words: frozenset[str]  # exact lower-case words, and/or
     regex: re.Pattern[str] | None  # a regex over the lower-case token
@@ -32,6 +32,22 @@ class _Spec:
 
 
 _MAX_PAIRS = 4096  # past this many word pairs, index a pattern by its first word only
+_MAX_CACHE = 50_000  # distinct words remembered by a matcher (cleared when full)
+# A pattern ready to try at a word whose first ``checked`` tokens the index has matched: (rule
+# key, all specs, no spec optional, the remaining specs as (words, regex match or None),
+# number of specs).
+_Candidate = tuple[
+    int,
+    tuple["_Spec", ...],
+    bool,
+    tuple[tuple[frozenset[str], Callable[[str], "re.Match[str] | None"] | None], ...],
+    int,
+]
+_Candidates = tuple[_Candidate, ...]
+# Per word: candidates by first word, by a regex on the first word, and the second-word
+# tables of the regexes it matches.
+_Entry = tuple[_Candidates, _Candidates, tuple[dict[str, _Candidates], ...]]
+_MISSING: _Entry = ((), (), ())  # not yet in the cache
 
 
 def _spec(token: dict[str, object], regexes: dict[str, re.Pattern[str]]) -> _Spec:
@@ -52,7 +68,7 @@ def _spec(token: dict[str, object], regexes: dict[str, re.Pattern[str]]) -> _Spe
     return _Spec(words, regex, optional)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     key: int  # index of the pattern's rule, as given to ``add``
     start: int  # token indices into the doc, end exclusive
@@ -63,8 +79,15 @@ class TokenMatcher:
     """Find every rule whose pattern matches at each position; longest match per rule and start."""
 
     def __init__(self) -> None:
-        self._patterns: list[tuple[int, tuple[_Spec, ...]]] = []
-        self._plain: list[bool] = []  # pattern has no optional token
+        # (rule key, token specs, whether no spec is optional)
+        self._patterns: list[tuple[int, tuple[_Spec, ...], bool]] = []
+        # Per distinct word: its candidates by first word, by a regex on the first word, and
+        # the second-word tables of the regexes it matches (see ``__call__``).
+        self._cache: dict[str, _Entry | None] = {}
+        self._pair_firsts: frozenset[str] = frozenset()
+        self._ready = False  # the candidate tables below are built on the first call
+        self._pair_candidates: dict[tuple[str, str], _Candidates] = {}
+        self._scan_pair_candidates: dict[re.Pattern[str], dict[str, _Candidates]] = {}
         self._regexes: dict[str, re.Pattern[str]] = {}
         self._by_word: dict[str, list[int]] = {}
         # Patterns whose first token may match by regex, grouped by that regex so that each
@@ -77,11 +100,11 @@ class TokenMatcher:
         self._scan_pair: dict[re.Pattern[str], dict[str, list[int]]] = {}
 
     def add(self, key: int, pattern: Pattern) -> None:
+        self._ready = False
         specs = tuple(_spec(t, self._regexes) for t in pattern)
         for variant in _variants(specs):
             index = len(self._patterns)
-            self._patterns.append((key, variant))
-            self._plain.append(not any(spec.optional for spec in variant))
+            self._patterns.append((key, variant, not any(spec.optional for spec in variant)))
             first = variant[0]
             second = variant[1] if len(variant) > 1 else None
             if second is not None and not second.optional and second.regex is None:
@@ -100,49 +123,108 @@ class TokenMatcher:
             if first.regex is not None:
                 self._scan.setdefault(first.regex, []).append(index)
 
+    def _candidate(self, p: int, checked: int) -> _Candidate:
+        key, specs, plain = self._patterns[p]
+        if any(spec.optional for spec in specs[:checked]):
+            # (A variant may start with an optional token, past the first three.)  The index
+            # matched it, but a match may also skip it: try the whole pattern.
+            checked = 0
+        rest = tuple(
+            (spec.words, spec.regex.match if spec.regex is not None else None)
+            for spec in specs[checked:]
+        )
+        return key, specs, plain, rest, len(specs)
+
+    def _prepare(self) -> None:
+        """The index as candidates ready to try (after the last ``add``)."""
+        self._pair_candidates = {
+            pair: tuple(self._candidate(p, 2) for p in indices)
+            for pair, indices in self._by_pair.items()
+        }
+        self._pair_firsts = frozenset(w1 for w1, _ in self._by_pair)
+        self._scan_pair_candidates = {
+            regex: {w: tuple(self._candidate(p, 2) for p in ps) for w, ps in by_second.items()}
+            for regex, by_second in self._scan_pair.items()
+        }
+        self._cache.clear()
+        self._ready = True
+
+    def _entry(self, word: str) -> _Entry | None:
+        """What the index offers for one word, computed once per distinct word."""
+        singles = tuple(self._candidate(p, 1) for p in self._by_word.get(word, ()))
+        scanned = tuple(
+            self._candidate(p, 1)
+            for regex, indices in self._scan.items()
+            if regex.match(word)
+            for p in indices
+        )
+        pairs = tuple(
+            by_second
+            for regex, by_second in self._scan_pair_candidates.items()
+            if regex.match(word)
+        )
+        # None: nothing can start at this word (most words), skipped at once.
+        entry = (
+            (singles, scanned, pairs)
+            if singles or scanned or pairs or word in self._pair_firsts
+            else None
+        )
+        if len(self._cache) >= _MAX_CACHE:
+            self._cache.clear()
+        self._cache[word] = entry
+        return entry
+
     def __call__(self, words: Sequence[str]) -> list[Match]:
         """Every rule matching at each position of lower-case ``words``, longest per start."""
+        if not self._ready:
+            self._prepare()
         found: dict[tuple[int, int], int] = {}
-        by_word, by_pair, scan, scan_pair = (
-            self._by_word,
-            self._by_pair,
-            self._scan,
-            self._scan_pair,
-        )
+        pair_candidates, cache = self._pair_candidates, self._cache
         n = len(words)
         for i, word in enumerate(words):
-            following = words[i + 1] if i + 1 < n else None
-            # (pattern, how many leading tokens the index has already checked)
-            candidates = [(p, 1) for p in by_word.get(word, ())]
-            if following is not None:
-                candidates.extend((p, 2) for p in by_pair.get((word, following), ()))
-            for regex, indices in scan.items():
-                if regex.match(word) is not None:
-                    candidates.extend((p, 1) for p in indices)
-            if following is not None:
-                for regex, by_second in scan_pair.items():
-                    if following in by_second and regex.match(word) is not None:
-                        candidates.extend((p, 2) for p in by_second[following])
-            for p, checked in candidates:
-                key, specs = self._patterns[p]
-                if not self._plain[p]:
-                    longest = _longest(specs, words, i)
-                    if longest is not None and longest > found.get((key, i), -1):
-                        found[(key, i)] = longest
-                    continue
-                # No optional token: walk the rest directly.
-                end = i + len(specs)
-                if end > n:
-                    continue
-                j = i + checked
-                for spec in specs[checked:]:
-                    w = words[j]
-                    if w not in spec.words and (spec.regex is None or spec.regex.match(w) is None):
-                        break
-                    j += 1
-                else:
-                    if end > found.get((key, i), -1):
-                        found[(key, i)] = end
+            entry = cache.get(word, _MISSING)
+            if entry is _MISSING:
+                entry = self._entry(word)
+            if entry is None:
+                continue
+            singles, scanned, scan_pairs = entry
+            # The candidates in a fixed order (by first word, by first two words, by a regex
+            # on the first word, by such a regex and the second word): the order of ``found``
+            # decides which rule's literal a span keeps.
+            groups = [singles] if singles else []
+            if i + 1 < n:
+                following = words[i + 1]
+                pair = pair_candidates.get((word, following))
+                if pair is not None:
+                    groups.append(pair)
+                if scanned:
+                    groups.append(scanned)
+                for by_second in scan_pairs:
+                    group = by_second.get(following)
+                    if group is not None:
+                        groups.append(group)
+            elif scanned:
+                groups.append(scanned)
+            for group in groups:
+                for key, specs, plain, rest, length in group:
+                    if not plain:
+                        longest = _longest(specs, words, i, length - len(rest))
+                        if longest is not None and longest > found.get((key, i), -1):
+                            found[(key, i)] = longest
+                        continue
+                    # No optional token: walk the rest directly.
+                    end = i + length
+                    if end > n:
+                        continue
+                    j = end - len(rest)
+                    for accepted, regex_match in rest:
+                        w = words[j]
+                        if w not in accepted and (regex_match is None or regex_match(w) is None):
+                            break
+                        j += 1
+                    else:
+                        if end > found.get((key, i), -1):
+                            found[(key, i)] = end
         return [Match(key, start, end) for (key, start), end in found.items()]
 
 
@@ -165,20 +247,22 @@ def _variants(specs: tuple[_Spec, ...]) -> list[tuple[_Spec, ...]]:
     return out
 
 
-def _longest(specs: tuple[_Spec, ...], words: Sequence[str], start: int) -> int | None:
-    """End of the longest match of ``specs`` at ``start``, or None."""
-    best: int | None = None
-    # Depth-first over (spec index, word index); optional specs branch.
-    stack = [(0, start)]
-    while stack:
-        si, wi = stack.pop()
-        if si == len(specs):
-            if wi > start and (best is None or wi > best):
-                best = wi
-            continue
-        spec = specs[si]
-        if spec.optional:
-            stack.append((si + 1, wi))
-        if wi < len(words) and spec.accepts(words[wi]):
-            stack.append((si + 1, wi + 1))
-    return best
+def _longest(
+    specs: tuple[_Spec, ...], words: Sequence[str], start: int, checked: int
+) -> int | None:
+    """End of the longest match of ``specs`` at ``start``, or None, given that its first
+    ``checked`` specs (required ones) are known to match the words from ``start``."""
+    # The word positions reachable after each spec, breadth-first; an optional spec may be
+    # skipped.
+    n = len(words)
+    positions = {start + checked}
+    for spec in specs[checked:]:
+        reached = set(positions) if spec.optional else set()
+        for wi in positions:
+            if wi < n and spec.accepts(words[wi]):
+                reached.add(wi + 1)
+        if not reached:
+            return None
+        positions = reached
+    end = max(positions)
+    return end if end > start else None

@@ -20,6 +20,11 @@ Why not ``medspacy.load()`` as it is: on the same ~500-word notes it reads ~7 no
   sentences that hold a target (as medspaCy PR #314 proposed), scopes are set from our own
   sentence starts by the same rule ``ConTextModifier`` uses, and each sentence gets its own
   ``ConTextGraph`` (a scope never leaves its sentence, so the edges are the same);
+- replaced: spaCy ``Span`` objects as ConText's targets.  ``ConTextModifier.modifies`` reads
+  only a target's ``start``, ``end`` and ``label_``; a plain ``_Target`` with those attributes
+  (and its character offsets, computed from the token lengths) gives the same edges without
+  creating a Span per match and a Token per offset read (with the matcher's per-word cache,
+  this took the reader from ~60 to ~90 notes/s in ``bench/bench_text.py``);
 - not used: medspaCy's 102 default ConText rules, written for US inpatient notes (their
   "history" trigger fires on every "Past Medical History:" header): ``context.yaml`` holds ours.
 
@@ -38,6 +43,8 @@ import warnings
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import add
 from typing import Any
 
 from backtriage.text.matcher import TokenMatcher
@@ -51,7 +58,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import spacy
     from spacy.language import Language
-    from spacy.tokens import Doc, Span
 
     try:  # loguru comes with PyRuSH, which medspaCy imports
         from loguru import logger as _loguru_logger
@@ -76,6 +82,23 @@ _SPAN_GROUP = "backtriage_targets"
 def blank_english() -> Language:
     """spaCy's rule-based English tokenizer, no model (nothing is downloaded)."""
     return spacy.blank("en")
+
+
+class _Target:
+    """A target span, as ConText reads it (``start``, ``end``, ``label_``, like a spaCy Span),
+    with its character offsets and the literal of the rule that found it."""
+
+    __slots__ = ("end", "end_char", "label_", "literal", "start", "start_char")
+
+    def __init__(
+        self, start: int, end: int, label: str, start_char: int, end_char: int, literal: str
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.label_ = label
+        self.start_char = start_char
+        self.end_char = end_char
+        self.literal = literal
 
 
 @dataclass(frozen=True)
@@ -135,8 +158,11 @@ class Pipeline:
         self.rules = rules
         self.nlp: Language = nlp if nlp is not None else spacy.blank("en")
         self.matcher = TokenMatcher()
+        # Per target rule: the span label ConText sees, and the rule's literal.
+        self._target_info: list[tuple[str, str]] = []
         for index, compiled in enumerate(rules.targets):
             self.matcher.add(index, compiled.pattern)
+            self._target_info.append((compiled.key.upper(), compiled.literal))
         # ConText's rules and algorithm are medspaCy's; its matching is done by a TokenMatcher
         # too (spaCy's Matcher took ~25 ms per note on our 250 modifier patterns).
         self._modifier_rules: list[ConTextRule] = []
@@ -173,7 +199,7 @@ class Pipeline:
         return labels
 
     def _apply_context(
-        self, doc: Doc, targets: list[Span], starts: list[int], lowers: list[str]
+        self, n: int, targets: list[_Target], starts: list[int], lowers: list[str]
     ) -> dict[int, list[Any]]:
         """medspaCy's ConText algorithm, matching modifiers only in sentences with a target.
 
@@ -183,7 +209,6 @@ class Pipeline:
         computed here from our sentence starts, as ``ConTextModifier`` would from ``token.sent``
         (which spaCy answers by rescanning the doc on every call).
         """
-        n = len(doc)
 
         def sentence(i: int) -> tuple[int, int]:
             k = bisect_right(starts, i) - 1
@@ -200,7 +225,7 @@ class Pipeline:
         matches = prune_overlapping_matches(sorted(found)) if found else []
         # A scope never leaves its sentence, so one ConText graph per sentence gives the same
         # edges as one per doc, without comparing every pair across the doc.
-        by_sentence: dict[int, tuple[list[Span], list[Any]]] = {}
+        by_sentence: dict[int, tuple[list[_Target], list[Any]]] = {}
         for target in targets:
             by_sentence.setdefault(sentence(target.start)[0], ([], []))[0].append(target)
         for key, m_start, m_end in matches:
@@ -209,7 +234,7 @@ class Pipeline:
                 continue
             rule = self._modifier_rules[key]
             scope = _scope(rule.direction, rule.max_scope, m_start, m_end, bounds)
-            by_sentence[bounds[0]][1].append(ConTextModifier(rule, m_start, m_end, doc, *scope))
+            by_sentence[bounds[0]][1].append(ConTextModifier(rule, m_start, m_end, None, *scope))
         # The edges, by target (ConText would store them in ``span._.modifiers``, an extension
         # attribute that is slow to write).
         linked: dict[int, list[Any]] = {}
@@ -237,26 +262,31 @@ class Pipeline:
         # A trailing newline gives a trigger at the very end ("wt loss N") a token to follow.
         doc = self.nlp.make_doc(chunk + "\n")
         # Token attributes in bulk: creating a spaCy Token per attribute read costs more than
-        # the matching itself.
+        # the matching itself.  A token's character offset is the sum of the lengths before it
+        # (a Doc's text is its tokens' text and trailing spaces, in order).
         strings = self.nlp.vocab.strings
-        rows = doc.to_array(["ORTH", "LOWER", "SPACY"]).tolist()
-        texts = [strings[orth] for orth, _, _ in rows]
-        lowers = [strings[low] for _, low, _ in rows]
-        starts = _sentence_starts(texts, [bool(space) for _, _, space in rows])
+        orths, lows, space_flags = doc.to_array(["ORTH", "LOWER", "SPACY"]).T.tolist()
+        texts: list[str] = [strings[o] for o in orths]
+        lowers: list[str] = [strings[o] for o in lows]
+        spaces = [bool(f) for f in space_flags]
+        idx = [0, *accumulate(map(add, map(len, texts), space_flags))]
         kept = [i for i, text in enumerate(texts) if not text.isspace()]
-        literal: dict[tuple[int, int, str], str] = {}
-        spans: list[Span] = []
+        seen: set[tuple[int, int, str]] = set()
+        spans: list[_Target] = []
         for match in self.matcher([lowers[i] for i in kept]):
-            rule = self.rules.targets[match.key]
-            label = rule.key.upper()
+            label, literal = self._target_info[match.key]
             start, end = kept[match.start], kept[match.end - 1] + 1
-            if (start, end, label) not in literal:
-                literal[(start, end, label)] = rule.literal
-                spans.append(Span(doc, start, end, label=label))
+            if (start, end, label) not in seen:
+                seen.add((start, end, label))
+                last = end - 1
+                spans.append(
+                    _Target(start, end, label, idx[start], idx[last] + len(texts[last]), literal)
+                )
         if not spans:
             return  # nothing for ConText to modify (most lines of a long note)
+        starts = _sentence_starts(texts, spaces)
         spans = _resolve_overlaps(spans)
-        linked = self._apply_context(doc, spans, starts, lowers)
+        linked = self._apply_context(len(texts), spans, starts, lowers)
         for span in spans:
             categories = set()
             modifiers: list[Modifier] = []
@@ -267,16 +297,16 @@ class Pipeline:
                     # medspaCy's overlap test misses a trigger strictly inside the target
                     # ("previous" in "no previous episodes"); the target already says it.
                     continue
-                first, last = doc[m_start], doc[m_end - 1]
-                if not _query_attaches(chunk, first.idx, last.idx + len(last.text), span):
+                first_char = idx[m_start]
+                m_end_char = idx[m_end - 1] + len(texts[m_end - 1])
+                if not _query_attaches(chunk, first_char, m_end_char, span):
                     continue
                 categories.add(modifier.category)
-                m_end_char = last.idx + len(last.text)
                 modifiers.append(
-                    Modifier(modifier.category, offset + first.idx, offset + m_end_char)
+                    Modifier(modifier.category, offset + first_char, offset + m_end_char)
                 )
-                ev_start = min(ev_start, first.idx)
-                ev_end = max(ev_end, last.idx + len(last.text))
+                ev_start = min(ev_start, first_char)
+                ev_end = max(ev_end, m_end_char)
             ev_end = min(ev_end, len(chunk))
             yield Mention(
                 concept=span.label_.lower(),
@@ -286,7 +316,7 @@ class Pipeline:
                 modifiers=tuple(modifiers),
                 evidence_start=offset + ev_start,
                 evidence_end=offset + ev_end,
-                literal=literal[(span.start, span.end, span.label_)],
+                literal=span.literal,
             )
 
 
@@ -313,7 +343,7 @@ def _scope(
     return lo, hi
 
 
-def _query_attaches(text: str, start: int, end: int, target: Span) -> bool:
+def _query_attaches(text: str, start: int, end: int, target: _Target) -> bool:
     """Whether a "?" modifier belongs to ``target``: "?CES" and "? CES" query what follows,
     "numbness?" what precedes; any other modifier always attaches."""
     if text[start:end] not in {"?", "??"}:
@@ -325,30 +355,36 @@ def _query_attaches(text: str, start: int, end: int, target: Span) -> bool:
     return start > 0 and not text[start - 1].isspace()
 
 
-def _resolve_overlaps(spans: list[Span]) -> list[Span]:
+def _resolve_overlaps(spans: list[_Target]) -> list[_Target]:
     """Drop a span inside a longer one; keep identical spans of different concepts.
 
     The longer phrase decides ("faecal incontinence" is not also a bare "incontinence"); a
     phrase that also means another concept says so with ``implies`` in its rule.
     """
     ordered = sorted(spans, key=lambda s: (s.start, -(s.end - s.start)))
-    kept: list[Span] = []
+    kept: list[_Target] = []
+    # The kept spans that end after the current start: only those can cover or cross a span,
+    # and the starts only grow.
+    active: list[_Target] = []
     seen: set[tuple[int, int, str]] = set()
     for span in ordered:
         key = (span.start, span.end, span.label_)
         if key in seen:
             continue
+        active = [k for k in active if k.end > span.start]
         length = span.end - span.start
         covered = any(
-            k.start <= span.start and span.end <= k.end and (k.end - k.start) > length for k in kept
+            k.start <= span.start and span.end <= k.end and (k.end - k.start) > length
+            for k in active
         )
         partial = any(
-            k.start < span.start < k.end < span.end and (k.end - k.start) >= length for k in kept
+            k.start < span.start < k.end < span.end and (k.end - k.start) >= length for k in active
         )
         if covered or partial:
             continue
         seen.add(key)
         kept.append(span)
+        active.append(span)
     return sorted(kept, key=lambda s: (s.start, s.end))
 
 

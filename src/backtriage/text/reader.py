@@ -14,6 +14,7 @@ the mentions of each finding into one state:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -47,18 +48,41 @@ _RECHECKED = re.compile(
     r"subsequently|now (?:admits|reports|describes)|admits|on second|when asked again",
     re.IGNORECASE,
 )
+# Every place in a text where one of those phrases starts (they overlap in "now admits"), for
+# ``_Rechecked``.  The leading lookahead (their first letters) changes no match and saves
+# trying each phrase at every character.
+_RECHECKED_AT = re.compile(r"(?=[adflnorsw])(?=(" + _RECHECKED.pattern + "))", re.IGNORECASE)
 # Control characters (not tab/newline/CR/FF/VT), the replacement character left by a bad
 # decode, lone surrogates and private-use characters: the marks of binary data.
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffd\ud800-\udfff\ue000-\uf8ff]")
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Judged:
     finding: str
     state: State | None  # None: not set (see why)
     why: Why | None
-    evidence: Evidence
     order: int
+    # The evidence span; its pydantic ``Evidence`` is built only if the reading shows it (a
+    # long note has many more mentions than a report lists).
+    source: Source
+    text: str
+    start: int
+    end: int
+    detail: str
+    _evidence: Evidence | None = None
+
+    @property
+    def evidence(self) -> Evidence:
+        if self._evidence is None:
+            self._evidence = Evidence(
+                source=self.source,
+                text=self.text[self.start : self.end],
+                start=self.start,
+                end=self.end,
+                detail=self.detail,
+            )
+        return self._evidence
 
 
 class TextReader:
@@ -146,8 +170,12 @@ class TextReader:
                 state, why = self._judge(text, mention, concept, finding, policy)
                 if finding not in concept.finding_ids and state != "present":
                     continue  # an implied finding follows only a positive mention
-                evidence = _evidence(source, text, mention, concept, state, why)
-                out.append(_Judged(finding, state, why, evidence, order0 + len(out)))
+                start, end, detail = _evidence(mention, concept, state, why)
+                out.append(
+                    _Judged(
+                        finding, state, why, order0 + len(out), source, text, start, end, detail
+                    )
+                )
         return out
 
     def _judge(
@@ -272,13 +300,9 @@ def _positive_after(text: str, mention: Mention) -> bool:
 
 
 def _evidence(
-    source: Source,
-    text: str,
-    mention: Mention,
-    concept: Concept,
-    state: State | None,
-    why: Why | None,
-) -> Evidence:
+    mention: Mention, concept: Concept, state: State | None, why: Why | None
+) -> tuple[int, int, str]:
+    """The evidence span of a judged mention (start, end) and its detail."""
     # Present: the phrase itself; absent or not read: the phrase with the words that changed it
     # ("denies ... saddle anaesthesia").
     if state == "present":
@@ -290,13 +314,7 @@ def _evidence(
             detail = "stated normal" if concept.asserts == "absent" else "denied"
         else:
             detail = _WHY_TEXT[why or "uncertain"]
-    return Evidence(
-        source=source,
-        text=text[start:end],
-        start=start,
-        end=end,
-        detail=f"{detail} (rule {concept.id})",
-    )
+    return start, end, f"{detail} (rule {concept.id})"
 
 
 def _resolve(
@@ -314,6 +332,7 @@ def _resolve(
             absent.setdefault(j.finding, []).append(j)
     findings: dict[str, State] = {}
     conflicts: list[Conflict] = []
+    rechecked = _Rechecked(texts)
     for finding in sorted(set(present) | set(absent)):
         pos, neg = present.get(finding, []), absent.get(finding, [])
         chosen = pos or neg
@@ -330,21 +349,49 @@ def _resolve(
                     chosen="present",
                     present=[j.evidence for j in pos[:MAX_SPANS]],
                     absent=[j.evidence for j in neg[:MAX_SPANS]],
-                    why=_conflict_why(pos, neg, texts),
+                    why=_conflict_why(pos, neg, rechecked),
                 )
             )
     return findings, conflicts
 
 
-def _conflict_why(pos: list[_Judged], neg: list[_Judged], texts: dict[Source, str]) -> str:
+class _Rechecked:
+    """Whether ``_RECHECKED`` matches within ``text[start:end]``, for many spans of a text.
+
+    A long note has many conflicts, and searching the text between each pair of mentions cost
+    ~1 ms per note; here the text is scanned once.  No phrase of ``_RECHECKED`` is a prefix of
+    another, so at most one matches at a position, and the search over ``text[start:end]``
+    succeeds exactly when a phrase starts at or after ``start`` and ends by ``end``.
+    """
+
+    def __init__(self, texts: dict[Source, str]) -> None:
+        self._texts = texts
+        self._found: dict[Source, tuple[list[int], list[int]]] = {}
+
+    def between(self, source: Source, start: int, end: int) -> bool:
+        if source not in self._found:
+            text = self._texts.get(source, "")
+            matches = [
+                (m.start(), m.start() + len(m.group(1))) for m in _RECHECKED_AT.finditer(text)
+            ]
+            self._found[source] = ([s for s, _ in matches], [e for _, e in matches])
+        starts, ends = self._found[source]
+        i = bisect_left(starts, start)
+        while i < len(starts) and starts[i] < end:
+            if ends[i] <= end:
+                return True
+            i += 1
+        return False
+
+
+def _conflict_why(pos: list[_Judged], neg: list[_Judged], rechecked: _Rechecked) -> str:
     first_neg = min(neg, key=lambda j: j.order)
     last_pos = max(pos, key=lambda j: j.order)
     if first_neg.order < last_pos.order:
-        between = ""
-        a, b = first_neg.evidence, last_pos.evidence
-        if a.source == b.source and a.end is not None and b.end is not None:
-            between = texts.get(a.source, "")[a.end : b.end]  # type: ignore[call-overload]
-        how = "on re-questioning" if _RECHECKED.search(between) else "later"
+        a, b = first_neg, last_pos
+        # A phrase of _RECHECKED in the text between the two mentions.
+        again = a.source == b.source and rechecked.between(a.source, a.end, b.end)
+        how = "on re-questioning" if again else "later"
         return f"first denied, {how} stated present: read as present"
     return (
         "the text states both; read as present, the safer reading for a screen that must "

@@ -74,14 +74,19 @@ _AGE_PATTERNS = [
     ),
     # "F 34", "M, 58", "male 58", "female aged 34"
     re.compile(
-        r"\b" + _SEX_NOUN + r"[\s,]+(?:aged?\s*)?(?P<age>\d{1,3})\b(?!\s*(?:%|mg|kg|cm|mm|/|\.\d))",
+        r"\b(?=[bfglmw])"
+        + _SEX_NOUN
+        + r"[\s,]+(?:aged?\s*)?(?P<age>\d{1,3})\b(?!\s*(?:%|mg|kg|cm|mm|/|\.\d))",
         re.IGNORECASE,
     ),
-    re.compile(r"\b(?:aged?|age:?)\s*(?P<age>\d{1,3})\b", re.IGNORECASE),
+    re.compile(r"\b(?=a)(?:aged?|age:?)\s*(?P<age>\d{1,3})\b", re.IGNORECASE),
 ]
-_PRONOUN = re.compile(r"\b(he|his|him|she|her)\b", re.IGNORECASE)
+# A lookahead on the first letters of a regex's alternatives ("(?=[hs])") changes no match;
+# it saves trying every alternative at every word (Python's regex engine does not), which
+# matters for the regexes searched over a whole note.
+_PRONOUN = re.compile(r"\b(?=[hs])(he|his|him|she|her)\b", re.IGNORECASE)
 _SEX_ALONE = re.compile(
-    r"\b(male|female|man|woman|gentleman|lady|mr|mrs|ms|miss)\b\.?", re.IGNORECASE
+    r"\b(?=[fglmw])(male|female|man|woman|gentleman|lady|mr|mrs|ms|miss)\b\.?", re.IGNORECASE
 )
 
 
@@ -136,19 +141,19 @@ _DURATION_PATTERNS = [
     ),
     # "3-week history", "3 day hx", "2 weeks of back pain", "10 days ago"
     re.compile(
-        r"\b(?P<n>"
+        r"\b(?=[\dacefnost])(?P<n>"
         + _NUM
         + r")[\s-]*(?P<u>"
         + _UNIT
         + r")[\s-]*(?:history|hx|h/o|of\b|duration|ago|old)",
         re.IGNORECASE,
     ),
-    re.compile(r"\b(?:past|last)\s+(?P<u>week|month|year|fortnight)\b", re.IGNORECASE),
-    re.compile(r"\b(?:a|one)\s+(?P<u>fortnight)\b", re.IGNORECASE),
+    re.compile(r"\b(?=[lp])(?:past|last)\s+(?P<u>week|month|year|fortnight)\b", re.IGNORECASE),
+    re.compile(r"\b(?=[ao])(?:a|one)\s+(?P<u>fortnight)\b", re.IGNORECASE),
 ]
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _SINCE = re.compile(
-    r"\b(?:since|from|started|began|onset)\s+(?:on\s+|last\s+)?"
+    r"\b(?=[bfos])(?:since|from|started|began|onset)\s+(?:on\s+|last\s+)?"
     r"(?P<when>monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|last night|"
     r"this morning|today|the weekend|last week|last month)\b",
     re.IGNORECASE,
@@ -219,7 +224,9 @@ _CARE = (
 )
 _CARE_PATTERNS = [
     re.compile(
-        r"\b(?P<n>" + _NUM + r")[\s-]*(?P<u>weeks?|wks?|months?|mths?|/52|/12|days?)\s+(?:of\s+)?"
+        r"\b(?=[\dacefnost])(?P<n>"
+        + _NUM
+        + r")[\s-]*(?P<u>weeks?|wks?|months?|mths?|/52|/12|days?)\s+(?:of\s+)?"
         r"(?:failed\s+|unsuccessful\s+|regular\s+|supervised\s+)?" + _CARE,
         re.IGNORECASE,
     ),
@@ -234,8 +241,8 @@ _CARE_PATTERNS = [
 
 
 _CARE_HINT = re.compile(
-    r"conservative|physio|\bPT\b|physical\s+therapy|NSAID|inflammator|analgesia|painkiller|"
-    r"chiropract|osteopath|exercise|\bHEP\b|McKenzie|operative",
+    r"(?=[acehimnop])(?:conservative|physio|\bPT\b|physical\s+therapy|NSAID|inflammator|"
+    r"analgesia|painkiller|chiropract|osteopath|exercise|\bHEP\b|McKenzie|operative)",
     re.IGNORECASE,
 )
 
@@ -274,7 +281,7 @@ def _care_near(text: str, lo: int, hi: int) -> Found[float] | None:
 
 # --- measurements ---------------------------------------------------------------------------
 _TEMP = re.compile(
-    r"\b(?:temp(?:erature)?|T|tmax|t\s*max|febrile(?:\s+to)?|pyrexial(?:\s+to)?|pyrexia\s+of|fever\s+of)\s*[:=]?\s*(?:of\s+)?"
+    r"\b(?=[fpt])(?:temp(?:erature)?|T|tmax|t\s*max|febrile(?:\s+to)?|pyrexial(?:\s+to)?|pyrexia\s+of|fever\s+of)\s*[:=]?\s*(?:of\s+)?"
     r"(?P<v>\d{2,3}(?:\.\d+)?)\s*(?P<u>°\s*[CF]|º\s*[CF]|deg(?:rees)?\s*[CF]?|[CF]\b|celsius|fahrenheit)?",
     re.IGNORECASE,
 )
@@ -287,7 +294,7 @@ _CRP = re.compile(
     re.IGNORECASE,
 )
 _WBC = re.compile(
-    r"\b(?:WBC|WCC|white\s+(?:cell|blood\s+cell)\s+count|white\s+count|leucocytes|leukocytes)\s*(?:of|was|is|:|=)?\s*"
+    r"\b(?=[lw])(?:WBC|WCC|white\s+(?:cell|blood\s+cell)\s+count|white\s+count|leucocytes|leukocytes)\s*(?:of|was|is|:|=)?\s*"
     r"(?P<v>\d{1,3}(?:[.,]\d+)?)\s*(?P<u>x\s*10\s*\^?\s*9\s*/\s*l|x\s*10\s*\^?\s*3\s*/\s*(?:u|µ|μ)l|k/(?:u|µ|μ)l|/(?:mm3|µl|μl|ul)|×\s*10\^?9/l)?",
     re.IGNORECASE,
 )
