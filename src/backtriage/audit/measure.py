@@ -16,6 +16,7 @@ Per patient, in this order:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import reduce
 
@@ -23,7 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from backtriage.audit.codes import CodeLists, list_matches
-from backtriage.audit.inputs import CheckedTables
+from backtriage.audit.inputs import CheckedTables, Keep, raw_code, raw_text
 from backtriage.audit.spec import Exclusion, MeasureSpec, Period
 
 NEGATIVE_HISTORY_REASON = "lbp_diagnosis_prior_180d"
@@ -83,6 +84,56 @@ def _record(t: ir.Table) -> ir.StringValue:
     return ibis.ifelse(
         t.record_id.isnull(), text, text.concat(ibis.literal(" ("), t.record_id, ibis.literal(")"))
     )
+
+
+def used_rows(spec: MeasureSpec, period: Period, lists: CodeLists) -> dict[str, Keep]:
+    """Which valid rows the measure and the chart review can use, per table (for ``load_tables``).
+
+    A superset of every filter below and in ``red_flags.py``: encounters that can be an index
+    visit (eligible setting, intake period) or a hospice episode (measurement year), and coded
+    rows whose code is on any code list or red flag, in any system (a list's ``except_lists``
+    only narrow it).  Rows outside it can never change a result, so they are counted but not
+    kept.  The code and setting tests run on the raw rows, before the rest is parsed.
+    """
+    entries = [e for code_list in lists.lists.values() for e in code_list.codes]
+    entries += [e for flag in lists.red_flags.flags for e in flag.codes]
+    exact = sorted({e.normalised for e in entries if e.code})
+    prefixes = sorted({e.normalised for e in entries if e.prefix})
+    settings = sorted({*spec.eligible_settings, "hospice"})
+
+    first = min(period.intake_start, period.year_start)
+    last = max(period.intake_end, period.year_end)
+
+    def encounter(raw: ir.Table) -> ir.BooleanValue:
+        # Index visits (eligible settings, intake period) and hospice (measurement year), or
+        # more: both windows at once, on the raw setting and date.
+        setting = raw_text(raw, "setting").lower().isin(settings)
+        return setting & raw_text(raw, "date").try_cast("date").between(first, last)
+
+    # One regular expression over the normalised code, whatever the code system (a superset
+    # again): engines test it once per row, where a long ``isin`` and one test per prefix
+    # length would each normalise the code again.
+    pattern = "|".join(
+        part
+        for part in (
+            f"^(?:{'|'.join(map(re.escape, exact))})$" if exact else "",
+            f"^(?:{'|'.join(map(re.escape, prefixes))})" if prefixes else "",
+        )
+        if part
+    )
+
+    def code(raw: ir.Table) -> ir.BooleanValue:
+        if not pattern:
+            return ibis.literal(False)
+        return raw_code(raw).re_search(pattern)
+
+    coded = Keep(raw=code)
+    return {
+        "encounters": Keep(raw=encounter),
+        "diagnoses": coded,
+        "procedures": coded,
+        "medications": coded,
+    }
 
 
 def coded_events(tables: CheckedTables) -> ir.Table:

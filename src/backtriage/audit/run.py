@@ -22,8 +22,8 @@ from ibis.backends import BaseBackend
 from backtriage.audit import fhir
 from backtriage.audit.codes import CodeLists, load_code_lists
 from backtriage.audit.engines import connect
-from backtriage.audit.inputs import load_tables, rejections, systems_in_use
-from backtriage.audit.measure import RESULT_COLUMNS, measure
+from backtriage.audit.inputs import account, load_tables
+from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
 from backtriage.audit.red_flags import chart_review, red_flag_hits
 from backtriage.audit.spec import load_specs, period_for
 from backtriage.audit.summary import build_summary
@@ -123,10 +123,10 @@ def _run(
         backend = con or connect(
             engine, spark_master=spark_master, memory_limit=memory_limit, temp_directory=spill
         )
-        tables = load_tables(backend, folder)
+        tables = load_tables(backend, folder, keep=used_rows(spec, period, lists))
         progress("checking rows")
-        rows = rejections(tables)
-        warnings = unused_systems(systems_in_use(tables), lists)
+        rows, in_use = account(tables)
+        warnings = unused_systems(in_use, lists)
         for resource, counts in fhir_counts.items():
             rows[f"fhir:{resource}"] = counts
         progress("computing the measure")
