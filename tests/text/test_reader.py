@@ -310,3 +310,16 @@ def _shared_reader() -> TextReader:
     if not _READER:
         _READER.append(TextReader())
     return _READER[0]
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["HİS", "patient HİS pain", "SHE İS 58 F", "İİİ 45 M", "ǅ ß ﬀ ŉ 60 yo MALE"],
+)
+def test_letters_whose_lower_case_is_longer_never_crash(reader: TextReader, note: str) -> None:
+    # "İ".lower() is two characters; a case-insensitive match on it must not break a lookup.
+    reading = reader.read(note=note)
+    for spans in reading.evidence.values():
+        for span in spans:
+            assert span.start is not None and span.end is not None
+            assert note[span.start : span.end] == span.text

@@ -61,6 +61,17 @@ _SEX_WORDS: dict[str, Sex] = {
     "f": "female", "female": "female", "woman": "female", "lady": "female", "girl": "female",
     "mrs": "female", "ms": "female", "miss": "female", "she": "female", "her": "female",
 }  # fmt: skip
+
+
+def _sex_word(word: str | None) -> Sex | None:
+    """The sex a matched word names.  Case-insensitive matching also accepts letters whose lower
+    case is longer ("HİS" lowers to "hi̇s", with a combining dot): drop the dot, and take anything
+    still unknown as no clue rather than fail."""
+    if word is None:
+        return None
+    return _SEX_WORDS.get(word.lower().replace("\u0307", ""))
+
+
 _SEX_NOUN = r"(?P<sex>male|female|man|woman|gentleman|gent|lady|boy|girl|m|f)"
 _AGE_PATTERNS = [
     # "58 yo M", "58-year-old woman", "58 y/o male", "58yo", "58 year old", "58M", "34F"
@@ -105,16 +116,18 @@ def find_age_sex(text: str) -> tuple[Found[int] | None, Found[Sex] | None]:
                 continue
             if age is None or m.start() < age.start:
                 age = Found(value, m.start(), m.end())
-                if sex_word is not None:
-                    sex = Found(_SEX_WORDS[sex_word.lower()], m.start(), m.end())
+                kind = _sex_word(sex_word)
+                if kind is not None:
+                    sex = Found(kind, m.start(), m.end())
             break
     if sex is None:
         m2 = _SEX_ALONE.search(text)
-        if m2 is not None:
-            sex = Found(_SEX_WORDS[m2.group(1).lower()], m2.start(), m2.end(1))
+        kind = None if m2 is None else _sex_word(m2.group(1))
+        if m2 is not None and kind is not None:
+            sex = Found(kind, m2.start(), m2.end(1))
     if sex is None:
         # Pronouns are the weakest clue; use them only when they all agree.
-        found = [(_SEX_WORDS[m.group(1).lower()], m) for m in _PRONOUN.finditer(text)]
+        found = [(kind, m) for m in _PRONOUN.finditer(text) if (kind := _sex_word(m.group(1)))]
         kinds = {k for k, _ in found}
         if len(kinds) == 1 and found:
             first = found[0][1]
