@@ -63,9 +63,6 @@ class RecPlan:
 
 @dataclass
 class Prepared:
-    statements: dict[str, Statement]
-    templated: frozenset[str]
-    always: frozenset[str]
     conditions: dict[str, ConditionParts]
     questions: dict[str, Question]
     references: dict[str, ReferenceOut]
@@ -106,17 +103,6 @@ def prepared(knowledge: Knowledge) -> Prepared:
 
 def _prepare(knowledge: Knowledge) -> Prepared:
     return Prepared(
-        statements={rec.id: statement(rec, {}) for rec in knowledge.recommendations},
-        templated=frozenset(
-            rec.id
-            for rec in knowledge.recommendations
-            if "{" in rec.summary or "{" in (rec.detail or "")
-        ),
-        always=frozenset(
-            rec.id
-            for rec in knowledge.recommendations
-            if isinstance(rec.applies, All) and not rec.applies.parts
-        ),
         conditions={cid: _condition_parts(c) for cid, c in knowledge.conditions.items()},
         questions=_questions(knowledge),
         labels=_labels(knowledge),
@@ -265,14 +251,11 @@ def _plan(knowledge: Knowledge) -> tuple[RecPlan, ...]:
 
 def _labels(knowledge: Knowledge) -> dict[str, str]:
     """The trace's name for every rule, keyed "kind:id"."""
+    # Recommendations carry their own trace lines in their plan (RecPlan.traces).
     labels = {
-        f"recommendation:{rec.id}": f"recommendation {rec.id}: applies when {describe(rec.applies)}"
-        for rec in knowledge.recommendations
-    }
-    labels.update(
-        (f"imaging:{rule.id}", f"imaging rule {rule.id}: {describe(rule.when)}")
+        f"imaging:{rule.id}": f"imaging rule {rule.id}: {describe(rule.when)}"
         for rule in knowledge.imaging_rules
-    )
+    }
     labels.update(
         (f"acr:{match.variant}", f"ACR variant {match.variant}: {describe(match.when)}")
         for match in knowledge.acr.matching
