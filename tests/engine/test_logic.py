@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from backtriage.engine.logic import Facts, evaluate
-from backtriage.knowledge.rules import RuleSyntaxError, describe, parse_rule
+from backtriage.engine.logic import Facts, compile_rule, evaluate, interpret
+from backtriage.knowledge import load_knowledge
+from backtriage.knowledge.rules import (
+    All,
+    Any_,
+    AtLeast,
+    FactCompare,
+    FindingIs,
+    Missing,
+    MostLikely,
+    Not,
+    Rule,
+    RuleSyntaxError,
+    Suspected,
+    describe,
+    parse_rule,
+)
 
 
 def facts(**states: str) -> Facts:
@@ -89,3 +106,83 @@ def test_parse_errors_say_where_and_what(rule: dict[str, object], message: str) 
 def test_describe_reads_like_the_rule() -> None:
     rule = parse_rule({"any": [{"finding": "a"}, {"at_least": 1, "of": [{"missing": "age"}]}]})
     assert describe(rule) == "(a or at least 1 of [age not known])"
+
+
+# The compiled form (one generated function per rule) must agree with the node-by-node
+# definition on every rule and every state of the facts, the knowledge base's own rules included.
+
+_FIND = st.sampled_from(["a", "b", "c"])
+_LEAVES = st.one_of(
+    st.builds(FindingIs, _FIND, st.sampled_from(["present", "absent", "unknown"])),
+    st.builds(
+        FactCompare,
+        st.sampled_from(["age", "sex"]),
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        st.one_of(st.integers(40, 80), st.just("female")),
+    ),
+    st.builds(Suspected, st.sampled_from(["x", "y"])),
+    st.builds(MostLikely, st.sampled_from(["x", "y"])),
+    st.builds(Missing, st.sampled_from(["age", "duration_days"])),
+)
+_RULES = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.builds(All, st.lists(inner, max_size=4).map(tuple)),
+        st.builds(Any_, st.lists(inner, max_size=4).map(tuple)),
+        st.builds(Not, inner),
+        st.lists(inner, min_size=1, max_size=4).flatmap(
+            lambda parts: st.builds(AtLeast, st.integers(1, len(parts)), st.just(tuple(parts)))
+        ),
+    ),
+    max_leaves=12,
+)
+_FACTS = st.builds(
+    Facts,
+    findings=st.dictionaries(_FIND, st.sampled_from(["present", "absent", "unknown"])),
+    facts=st.fixed_dictionaries(
+        {},
+        optional={
+            "age": st.one_of(st.none(), st.integers(30, 90), st.just("old")),
+            "sex": st.sampled_from(["female", "male"]),
+            "duration_days": st.integers(0, 100),
+        },
+    ),
+    suspected=st.frozensets(st.sampled_from(["x", "y"])),
+    most_likely=st.sampled_from([None, "x", "y"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(rule=_RULES, f=_FACTS)
+def test_compiled_rules_agree_with_their_definition(rule: Rule, f: Facts) -> None:
+    assert compile_rule(rule)(f) is interpret(rule, f)
+
+
+_KB = load_knowledge()
+_KB_RULES = [c.suspect_when for c in _KB.conditions.values()]
+_KB_RULES += [r.applies for r in _KB.recommendations] + [m.when for m in _KB.acr.matching]
+_KB_FACTS = st.builds(
+    Facts,
+    findings=st.dictionaries(
+        st.sampled_from(sorted(_KB.findings)), st.sampled_from(["present", "absent", "unknown"])
+    ),
+    facts=st.fixed_dictionaries(
+        {},
+        optional={
+            "age": st.integers(18, 95),
+            "duration_days": st.integers(0, 400),
+            "conservative_therapy_weeks": st.integers(0, 10),
+            "surgical_candidate": st.booleans(),
+            "start_back_risk": st.sampled_from(["low", "medium", "high"]),
+        },
+    ),
+    suspected=st.frozensets(st.sampled_from(sorted(_KB.conditions))),
+    most_likely=st.sampled_from([None, *sorted(_KB.conditions)]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(f=_KB_FACTS)
+def test_knowledge_base_rules_compile_to_their_definition(f: Facts) -> None:
+    for rule in _KB_RULES:
+        assert compile_rule(rule)(f) is interpret(rule, f)

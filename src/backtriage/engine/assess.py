@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from itertools import compress
 from typing import Any
 
 from backtriage.assessment import (
@@ -13,7 +14,6 @@ from backtriage.assessment import (
     FollowUp,
     Psychosocial,
     Question,
-    Statement,
     TraceStep,
     Urgency,
     trusted,
@@ -25,10 +25,11 @@ from backtriage.engine import startback
 from backtriage.engine import statements as statements_step
 from backtriage.engine.intake import TextReading, resolve
 from backtriage.engine.logic import Facts
-from backtriage.engine.prepared import PSYCHOSOCIAL, prepared
+from backtriage.engine.prepared import PSYCHOSOCIAL, prepared, references_for
 from backtriage.knowledge import Knowledge
 
 DEFAULT_CONDITION = "nonspecific_low_back_pain"
+_CASE_JSON = Case.__pydantic_serializer__  # model_dump without its Python wrapper
 REASSESS_DAYS = 28
 
 
@@ -57,9 +58,13 @@ def assess(
     selected = statements_step.select(knowledge, facts, context)
     sections = selected.by_section  # shared between cases: copied into this assessment below
 
-    results = [
-        r for r in screened.results if r.id != DEFAULT_CONDITION or most_likely == DEFAULT_CONDITION
-    ]
+    results: list[ConditionResult] = []
+    cited = set(selected.cited)
+    cited |= plan.cited
+    for result, refs in zip(screened.results, screened.cited, strict=True):
+        if result.id != DEFAULT_CONDITION or most_likely == DEFAULT_CONDITION:
+            results.append(result)
+            cited |= refs
     urgency, reasons = _urgency(knowledge, results)
     unassessed = _unassessed(knowledge, resolved.findings)
     trace: list[TraceStep] = [*screened.trace, *plan.trace, *selected.trace]
@@ -74,10 +79,10 @@ def assess(
         "summary": list(sections.get("summary", ())),
         "diagnosis": list(sections.get("diagnosis", ())),
         "conditions": results,
-        "imaging": plan.orders,
+        "imaging": list(plan.orders),
         "imaging_statements": list(sections.get("imaging", ())),
-        "acr_variants": plan.variants,
-        "labs": plan.labs,
+        "acr_variants": list(plan.variants),
+        "labs": list(plan.labs),
         "unassessed": unassessed,
         "questions": _questions(knowledge, unassessed),
         "findings": resolved.findings,
@@ -99,14 +104,13 @@ def assess(
             safety_net=list(sections.get("safety_net", ())),
         ),
         "pitfalls": list(sections.get("pitfalls", ())),
-        "case": case.model_dump(mode="json", exclude_none=True),
+        "case": _CASE_JSON.to_python(case, mode="json", exclude_none=True),
         "presentation": resolved.presentation,
         "warnings": resolved.warnings,
         "trace": trace,
     }
-    cited = _cited(assessment_without_refs)
-    known = prepared(knowledge).references
-    references = {rid: known[rid] for rid in sorted(cited)}
+    # Every reference cited by the statements, condition results and orders chosen above.
+    references = dict(references_for(prepared(knowledge), frozenset(cited)))
     return trusted(Assessment, references=references, **assessment_without_refs)
 
 
@@ -171,55 +175,22 @@ def _urgency(knowledge: Knowledge, results: list[ConditionResult]) -> tuple[Urge
 
 def _unassessed(knowledge: Knowledge, findings: Mapping[str, str]) -> list[str]:
     """Every unknown screening item (and yellow flag), most dangerous condition first."""
-    return [fid for fid in prepared(knowledge).ask_order if findings.get(fid) == "unknown"]
+    ask_order = prepared(knowledge).ask_order
+    try:
+        states = prepared(knowledge).read_asked(findings)
+    except KeyError:  # a partial findings map (assess always passes a full one)
+        states = tuple(findings.get(fid, "unknown") for fid in ask_order)
+    return list(compress(ask_order, map("unknown".__eq__, states)))
 
 
 def _questions(knowledge: Knowledge, unassessed: list[str]) -> list[Question]:
     """The questions for what is still unknown; findings answered by one question (age over 50,
-    over 70: "record the age") are asked once."""
-    questions = prepared(knowledge).questions
-    out: list[Question] = []
-    asks: set[str] = set()
-    for fid in unassessed:
-        question = questions[fid]
-        if question.ask not in asks:
-            asks.add(question.ask)
-            out.append(question)
-    return out
-
-
-def _cited(parts: dict[str, Any]) -> set[str]:
-    """Every reference id the assessment cites, read from the statement-bearing parts."""
-    found: set[str] = set()
-    statements: list[Statement | None] = [
-        *parts["summary"],
-        *parts["diagnosis"],
-        *parts["imaging_statements"],
-        *parts["evaluation"],
-        *parts["management"],
-        *parts["pitfalls"],
-        *parts["psychosocial"].statements,
-        *parts["follow_up"].statements,
-        *parts["follow_up"].safety_net,
+    over 70: "record the age") are asked once, where the first of them stands."""
+    ready = prepared(knowledge)
+    questions, shadowed = ready.questions, ready.shadowed
+    if not shadowed.keys() & unassessed:
+        return [questions[fid] for fid in unassessed]
+    unknown = set(unassessed)
+    return [
+        questions[fid] for fid in unassessed if fid not in shadowed or not shadowed[fid] & unknown
     ]
-    for result in parts["conditions"]:
-        statements += [result.screen, result.action, result.caveat]
-        if result.disagreement is not None:
-            for position in result.disagreement.positions:
-                found.update(position["citations"])
-        if result.probability is not None:
-            found.update(result.probability.citations)
-            for figure in result.probability.figures:
-                found.update(figure.citations)
-    for statement in statements:
-        if statement is None:
-            continue
-        found.update(statement.citations)
-        if statement.disagreement is not None:
-            for position in statement.disagreement.positions:
-                found.update(position["citations"])
-    for order in parts["imaging"]:
-        found.update(order.citations)
-    for variant in parts["acr_variants"]:
-        found.update(variant.citations)
-    return found

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from backtriage.assessment import ConditionResult, Status, TraceStep, trusted
 from backtriage.engine.logic import Facts, evaluate, tri_word
-from backtriage.engine.prepared import prepared
+from backtriage.engine.prepared import prepared, statement_citations
 from backtriage.engine.probability import probability
 from backtriage.knowledge import Knowledge
 from backtriage.knowledge.schema import Condition
@@ -17,42 +17,39 @@ class Screened:
     results: list[ConditionResult]
     suspected: frozenset[str]
     trace: list[TraceStep]
+    cited: list[frozenset[str]]  # the reference ids each result cites, in step with results
 
 
 MEMO_LIMIT = 100_000  # distinct screening patterns kept before the memo starts afresh
+
+Outcome = tuple[bool | None, ConditionResult | None, TraceStep | None, frozenset[str]]
 
 
 def screen(knowledge: Knowledge, facts: Facts) -> Screened:
     results: list[ConditionResult] = []
     trace: list[TraceStep] = []
+    cited: list[frozenset[str]] = []
     suspected: set[str] = set()
     ready = prepared(knowledge)
-    states = facts.findings
-    memo = ready.screened
+    memo: dict[tuple[object, ...], Outcome] = ready.screened
     if len(memo) > MEMO_LIMIT:
         memo.clear()
-    for condition in knowledge.conditions.values():  # file order is report order
-        finding_ids, fact_ids = ready.condition_inputs[condition.id]
-        key = (
-            condition.id,
-            *(states.get(fid, "unknown") for fid in finding_ids),
-            *(facts.facts.get(name) for name in fact_ids),
-        )
+    for condition, inputs in ready.condition_inputs:  # file order is report order
+        key = (condition.id, *inputs.key(facts))
         found = memo.get(key)
         if found is None:
             found = memo[key] = _screen_one(knowledge, condition, facts)
-        verdict, result, step = found
+        verdict, result, step, refs = found
         if verdict is True:
             suspected.add(condition.id)
         if result is not None:
             results.append(result)
             trace.append(step)  # type: ignore[arg-type]
-    return Screened(results=results, suspected=frozenset(suspected), trace=trace)
+            cited.append(refs)
+    return Screened(results=results, suspected=frozenset(suspected), trace=trace, cited=cited)
 
 
-def _screen_one(
-    knowledge: Knowledge, condition: Condition, facts: Facts
-) -> tuple[bool | None, ConditionResult | None, TraceStep | None]:
+def _screen_one(knowledge: Knowledge, condition: Condition, facts: Facts) -> Outcome:
     """One condition's verdict, result and trace line: a pure function of the condition's
     inputs (prepared.condition_inputs), so it is computed once per distinct pattern."""
     ready = prepared(knowledge)
@@ -73,7 +70,7 @@ def _screen_one(
         status = "not_excluded"
     if condition.kind != "red_flag" and status != "suspected" and not triggers:
         # Diagnoses and mimics are listed only when the findings raise them or speak to them.
-        return verdict, None, None
+        return verdict, None, None, frozenset()
     parts = ready.conditions[condition.id]
     step = ready.trace(
         ready.labels[f"condition:{condition.id}"], tri_word(verdict), f"status {status}"
@@ -97,7 +94,23 @@ def _screen_one(
         disagreement=parts.disagreement,
         levels=_levels(condition, facts) if status == "suspected" else [],
     )
-    return verdict, result, step
+    return verdict, result, step, result_citations(result)
+
+
+def result_citations(result: ConditionResult) -> frozenset[str]:
+    """Every reference id one condition result cites (statements, disagreement, figures)."""
+    found: set[str] = set()
+    for statement in (result.screen, result.action, result.caveat):
+        if statement is not None:
+            found.update(statement_citations(statement))
+    if result.disagreement is not None:
+        for position in result.disagreement.positions:
+            found.update(position["citations"])
+    if result.probability is not None:
+        found.update(result.probability.citations)
+        for figure in result.probability.figures:
+            found.update(figure.citations)
+    return frozenset(found)
 
 
 def _levels(condition: Condition, facts: Facts) -> list[str]:

@@ -20,19 +20,43 @@ class Plan:
     labs: list[str]
     variants: list[AcrVariantMatch]
     trace: list[TraceStep]
+    cited: frozenset[str]
+
+
+MEMO_LIMIT = 100_000
 
 
 def plan(knowledge: Knowledge, facts: Facts) -> Plan:
+    """Tests now and the ACR variants: a pure function of the suspected conditions and the
+    verdicts of the imaging and ACR matching rules, so it is shared between cases that agree on
+    them (the caller copies the lists it keeps)."""
+    imaging = tuple([evaluate(rule.when, facts) for rule in knowledge.imaging_rules])
+    matching = tuple([evaluate(match.when, facts) for match in knowledge.acr.matching])
+    key = (facts.suspected, imaging, matching)
+    memo = prepared(knowledge).plans
+    found: Plan | None = memo.get(key)
+    if found is None:
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+        found = memo[key] = _plan(knowledge, facts.suspected, imaging, matching)
+    return found
+
+
+def _plan(
+    knowledge: Knowledge,
+    suspected: frozenset[str],
+    imaging: tuple[bool | None, ...],
+    matching: tuple[bool | None, ...],
+) -> Plan:
     ready = prepared(knowledge)
     trace: list[TraceStep] = []
     wanted: list[tuple[KbOrder, str, int | None]] = []
     labs: set[str] = set()
-    for cid in sorted(facts.suspected, key=lambda c: knowledge.conditions[c].priority):
+    for cid in sorted(suspected, key=lambda c: knowledge.conditions[c].priority):
         condition = knowledge.conditions[cid]
         wanted += [(order, cid, condition.acr_variant) for order in condition.imaging]
         labs.update(condition.labs)
-    for rule in knowledge.imaging_rules:
-        verdict = evaluate(rule.when, facts)
+    for rule, verdict in zip(knowledge.imaging_rules, imaging, strict=True):
         trace.append(
             ready.trace(
                 ready.labels[f"imaging:{rule.id}"],
@@ -42,11 +66,16 @@ def plan(knowledge: Knowledge, facts: Facts) -> Plan:
         )
         if verdict is True:
             wanted.append((rule.order, rule.id, rule.acr_variant))
+    orders = _merge(knowledge, wanted)
+    variants = _variants(knowledge, matching, trace)
+    cited = {ref for order in orders for ref in order.citations}
+    cited.update(ref for variant in variants for ref in variant.citations)
     return Plan(
-        orders=_merge(knowledge, wanted),
+        orders=orders,
         labs=[lab for lab in LAB_ORDER if lab in labs],
-        variants=_variants(knowledge, facts, trace),
+        variants=variants,
         trace=trace,
+        cited=frozenset(cited),
     )
 
 
@@ -94,13 +123,14 @@ def _acr_cell(knowledge: Knowledge, variant: int | None, study: str) -> dict[str
     }
 
 
-def _variants(knowledge: Knowledge, facts: Facts, trace: list[TraceStep]) -> list[AcrVariantMatch]:
+def _variants(
+    knowledge: Knowledge, verdicts: tuple[bool | None, ...], trace: list[TraceStep]
+) -> list[AcrVariantMatch]:
     ready = prepared(knowledge)
     matched: list[int] = []
     fallbacks: list[int] = []
     why: dict[int, str] = {}
-    for match in knowledge.acr.matching:
-        verdict = evaluate(match.when, facts)
+    for match, verdict in zip(knowledge.acr.matching, verdicts, strict=True):
         trace.append(
             ready.trace(ready.labels[f"acr:{match.variant}"], tri_word(verdict), match.why)
         )

@@ -69,11 +69,10 @@ def check_case(case: Case, knowledge: Knowledge) -> None:
     """Reject finding ids the knowledge base does not know (naming the nearest valid one) and
     derived findings given directly (they follow from age or a measurement)."""
     problems: list[str] = []
-    valid = sorted(knowledge.findings)
     for fid in case.findings:
         finding = knowledge.findings.get(fid)
         if finding is None:
-            near = difflib.get_close_matches(fid, valid, n=1, cutoff=0.6)
+            near = difflib.get_close_matches(fid, sorted(knowledge.findings), n=1, cutoff=0.6)
             hint = f" — did you mean {near[0]!r}?" if near else ""
             problems.append(
                 f"findings: unknown finding id {fid!r}{hint} (valid ids: `backtriage kb findings`)"
@@ -167,11 +166,8 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
             evidence[fid] = [found]
         states[fid] = state
 
-    plain = Facts(findings={}, facts=facts)
-    for fid, finding in knowledge.findings.items():
-        if finding.present_when is None or evaluate(finding.present_when, plain) is not True:
-            continue
-        measured = _fact_evidence(finding.present_when, facts)
+    measured, derived = _from_facts(knowledge, facts)
+    for fid, shown in measured:
         if states[fid] == "absent":
             conflicts.append(
                 Conflict(
@@ -180,14 +176,14 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
                     other="absent",
                     why="a measurement shows it present; a measured red flag is not hidden by an "
                     "explicit 'absent'",
-                    evidence=[*evidence.get(fid, []), measured],
+                    evidence=[*evidence.get(fid, []), shown],
                 )
             )
-            evidence[fid] = [measured]
+            evidence[fid] = [shown]
         elif states[fid] == "present":
-            evidence[fid].append(measured)
+            evidence[fid].append(shown)
         else:
-            evidence[fid] = [measured]
+            evidence[fid] = [shown]
         states[fid] = "present"
 
     if reading is not None:
@@ -210,13 +206,10 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
                     )
                 )
 
-    for fid, finding in knowledge.findings.items():
-        if finding.derived is None:
-            continue
-        value = evaluate(finding.derived, plain)
-        states[fid] = "unknown" if value is None else ("present" if value else "absent")
-        if value is not None:
-            evidence[fid] = [_fact_evidence(finding.derived, facts)]
+    for fid, state, derived_from in derived:
+        states[fid] = state
+        if derived_from is not None:
+            evidence[fid] = [derived_from]
 
     # A mention the text did not count is worth showing only while the finding is still unknown.
     uncertain = [u for u in uncertain if states.get(u.finding) == "unknown"]
@@ -229,6 +222,44 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
         warnings=warnings,
         uncertain=uncertain,
     )
+
+
+Measured = tuple[tuple[str, Evidence], ...]
+Derived = tuple[tuple[str, FindingState, Evidence | None], ...]
+MEMO_LIMIT = 100_000
+
+
+def _from_facts(knowledge: Knowledge, facts: dict[str, Any]) -> tuple[Measured, Derived]:
+    """The findings a measurement shows present (``present_when``) and the derived findings,
+    with their evidence: a pure function of the facts, so shared between cases that agree on
+    them (keyed by the values of the facts those rules read, and their types: 38 and 38.0 are
+    shown differently)."""
+    ready = prepared(knowledge)
+    values = tuple([facts.get(name) for name in ready.intake_facts])
+    key = (values, tuple(map(type, values)))
+    memo = ready.resolved
+    found: tuple[Measured, Derived] | None = memo.get(key)
+    if found is None:
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+        plain = Facts(findings={}, facts=facts)
+        measured = tuple(
+            (fid, _fact_evidence(finding.present_when, facts))
+            for fid, finding in knowledge.findings.items()
+            if finding.present_when is not None and evaluate(finding.present_when, plain) is True
+        )
+        derived: list[tuple[str, FindingState, Evidence | None]] = []
+        for fid, finding in knowledge.findings.items():
+            if finding.derived is None:
+                continue
+            value = evaluate(finding.derived, plain)
+            if value is None:
+                derived.append((fid, "unknown", None))
+            else:
+                state: FindingState = "present" if value else "absent"
+                derived.append((fid, state, _fact_evidence(finding.derived, facts)))
+        found = memo[key] = (measured, tuple(derived))
+    return found
 
 
 def _fact_evidence(rule: Any, facts: Mapping[str, Any]) -> Evidence:

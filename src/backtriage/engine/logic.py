@@ -61,87 +61,127 @@ Compiled = Callable[[Facts], Tri]
 _BY_ID: dict[int, tuple[Rule, Compiled]] = {}
 
 
+def interpret(rule: Rule, facts: Facts) -> Tri:
+    """The definition of a rule's verdict, node by node.  ``compile_rule`` is the fast form the
+    engine runs; the tests check that the two agree on random rules and facts."""
+    if isinstance(rule, FindingIs):
+        state = facts.findings.get(rule.finding, "unknown")
+        if rule.state == "unknown":
+            return state == "unknown"
+        return None if state == "unknown" else state == rule.state
+    if isinstance(rule, FactCompare):
+        return _fact(facts.facts.get(rule.fact), _OPS[rule.op], rule.value)
+    if isinstance(rule, All | Any_ | AtLeast):
+        results = [interpret(part, facts) for part in rule.parts]
+        needed = len(results) if isinstance(rule, All) else 1 if isinstance(rule, Any_) else 0
+        if isinstance(rule, AtLeast):
+            needed = rule.count
+        true = results.count(True)
+        if true >= needed:
+            return True
+        return False if true + results.count(None) < needed else None
+    if isinstance(rule, Not):
+        result = interpret(rule.part, facts)
+        return None if result is None else not result
+    if isinstance(rule, Suspected):
+        return rule.condition in facts.suspected
+    if isinstance(rule, MostLikely):
+        return facts.most_likely == rule.condition
+    if isinstance(rule, Missing):
+        return facts.facts.get(rule.fact) is None
+    raise TypeError(f"not a rule: {rule!r}")  # pragma: no cover - the parser admits no other
+
+
+def _fact(value: Any, op: Callable[[Any, Any], bool], target: Any) -> Tri:
+    if value is None:
+        return None
+    try:
+        return op(value, target)
+    except TypeError:
+        return False  # comparing unlike types (a number with a word) never holds
+
+
+def _at_least(count: int, results: tuple[Tri, ...]) -> Tri:
+    true = results.count(True)
+    if true >= count:
+        return True
+    return False if true + results.count(None) < count else None
+
+
 @cache
 def compile_rule(rule: Rule) -> Compiled:
-    """Turn a rule tree into nested closures once; rules are immutable and hashable."""
+    """Turn a rule tree into one Python function, once; rules are immutable and hashable.
+
+    Each node becomes an inline expression (Kleene AND/OR short-circuit on a decisive part), so
+    a rule costs one call instead of one per node.  Only ``repr`` of validated ids and numbers is
+    written into the source."""
+    names = _Names()
+    body = _expression(rule, names)
+    head = ["def rule(f):"]
+    if names.findings:
+        head.append("    S = f.findings")
+    if names.facts:
+        head.append("    X = f.facts")
+    source = "\n".join([*head, f"    return {body}"])
+    scope: dict[str, Any] = {"_fact": _fact, "_at_least": _at_least, **names.constants}
+    exec(compile(source, "<knowledge-base rule>", "exec"), scope)
+    compiled: Compiled = scope["rule"]
+    return compiled
+
+
+class _Names:
+    def __init__(self) -> None:
+        self.count = 0
+        self.findings = False
+        self.facts = False
+        self.constants: dict[str, Any] = {}
+
+    def temp(self) -> str:
+        self.count += 1
+        return f"t{self.count}"
+
+    def constant(self, value: Any) -> str:
+        name = f"c{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+
+def _expression(rule: Rule, names: _Names) -> str:
     if isinstance(rule, FindingIs):
-        fid, wanted = rule.finding, rule.state
-
-        if wanted == "unknown":
-            return lambda f: f.findings.get(fid, "unknown") == "unknown"
-
-        def finding(f: Facts) -> Tri:
-            state = f.findings.get(fid, "unknown")
-            return None if state == "unknown" else state == wanted
-
-        return finding
+        names.findings = True
+        fid, wanted = repr(rule.finding), repr(rule.state)
+        if rule.state == "unknown":
+            return f"(S.get({fid}, 'unknown') == 'unknown')"
+        t = names.temp()
+        return f"(None if ({t} := S.get({fid}, 'unknown')) == 'unknown' else {t} == {wanted})"
     if isinstance(rule, FactCompare):
-        name, op, target = rule.fact, _OPS[rule.op], rule.value
-
-        def fact(f: Facts) -> Tri:
-            value = f.facts.get(name)
-            if value is None:
-                return None
-            try:
-                return op(value, target)
-            except TypeError:
-                return False  # comparing unlike types (a number with a word) never holds
-
-        return fact
-    if isinstance(rule, All):
-        parts = tuple(map(compile_rule, rule.parts))
-
-        def all_(f: Facts) -> Tri:
-            unknown = False
-            for part in parts:
-                result = part(f)
-                if result is False:
-                    return False
-                unknown = unknown or result is None
-            return None if unknown else True
-
-        return all_
-    if isinstance(rule, Any_):
-        parts = tuple(map(compile_rule, rule.parts))
-
-        def any_(f: Facts) -> Tri:
-            unknown = False
-            for part in parts:
-                result = part(f)
-                if result is True:
-                    return True
-                unknown = unknown or result is None
-            return None if unknown else False
-
-        return any_
+        names.facts = True
+        op, target = names.constant(_OPS[rule.op]), names.constant(rule.value)
+        return f"_fact(X.get({rule.fact!r}), {op}, {target})"
+    if isinstance(rule, All | Any_):
+        if not rule.parts:
+            return "True" if isinstance(rule, All) else "False"
+        decisive, other = ("False", "True") if isinstance(rule, All) else ("True", "False")
+        temps = [names.temp() for _ in rule.parts]
+        parts = [_expression(part, names) for part in rule.parts]
+        found = " or ".join(
+            f"({t} := {p}) is {decisive}" for t, p in zip(temps, parts, strict=True)
+        )
+        unknown = " or ".join(f"{t} is None" for t in temps)
+        return f"({decisive} if ({found}) else (None if ({unknown}) else {other}))"
     if isinstance(rule, AtLeast):
-        parts, count = tuple(map(compile_rule, rule.parts)), rule.count
-
-        def at_least(f: Facts) -> Tri:
-            results = [part(f) for part in parts]
-            true = results.count(True)
-            if true >= count:
-                return True
-            return False if true + results.count(None) < count else None
-
-        return at_least
+        parts = [_expression(part, names) for part in rule.parts]
+        return f"_at_least({rule.count}, ({', '.join(parts)},))"
     if isinstance(rule, Not):
-        inner = compile_rule(rule.part)
-
-        def not_(f: Facts) -> Tri:
-            result = inner(f)
-            return None if result is None else not result
-
-        return not_
+        t = names.temp()
+        return f"(None if ({t} := {_expression(rule.part, names)}) is None else not {t})"
     if isinstance(rule, Suspected):
-        condition = rule.condition
-        return lambda f: condition in f.suspected
+        return f"({rule.condition!r} in f.suspected)"
     if isinstance(rule, MostLikely):
-        condition = rule.condition
-        return lambda f: f.most_likely == condition
+        return f"(f.most_likely == {rule.condition!r})"
     if isinstance(rule, Missing):
-        name = rule.fact
-        return lambda f: f.facts.get(name) is None
+        names.facts = True
+        return f"(X.get({rule.fact!r}) is None)"
     raise TypeError(f"not a rule: {rule!r}")  # pragma: no cover - the parser admits no other
 
 

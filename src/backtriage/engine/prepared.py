@@ -8,7 +8,9 @@ was most of the engine's time.  They are immutable, hold no patient data, and ar
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from backtriage.assessment import (
@@ -23,13 +25,13 @@ from backtriage.assessment import (
     trusted,
 )
 from backtriage.case import Evidence
-from backtriage.engine.logic import Compiled, compile_rule, tri_word
+from backtriage.engine.logic import Compiled, Facts, compile_rule, tri_word
 from backtriage.knowledge import Knowledge
 from backtriage.knowledge.rules import (
     All,
     FactCompare,
     Missing,
-    conditions_named,
+    Rule,
     describe,
     findings_named,
     walk,
@@ -61,6 +63,33 @@ class RecPlan:
     traces: dict[bool | None, TraceStep] | None
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What a shared result reads: finding states, and the verdicts of the fact tests in its
+    rules (``age > 50``), not the raw facts — so cases aged 60 and 61 share one result."""
+
+    findings: tuple[str, ...]
+    atoms: tuple[Compiled, ...]
+    read: Callable[[Mapping[str, str]], Any]
+
+    def key(self, facts: Facts) -> tuple[Any, Any]:
+        states = facts.findings
+        try:
+            found = self.read(states)
+        except KeyError:  # a partial findings map (the engine always passes a full one)
+            found = tuple(states.get(fid, "unknown") for fid in self.findings)
+        return found, tuple([atom(facts) for atom in self.atoms])
+
+
+def inputs(findings: Iterable[str], rules: Iterable[Rule]) -> Inputs:
+    ids = tuple(sorted(set(findings)))
+    tests = dict.fromkeys(
+        node for rule in rules for node in walk(rule) if isinstance(node, FactCompare | Missing)
+    )
+    read: Callable[[Mapping[str, str]], Any] = itemgetter(*ids) if ids else (lambda _: ())
+    return Inputs(findings=ids, atoms=tuple(map(compile_rule, tests)), read=read)
+
+
 @dataclass
 class Prepared:
     conditions: dict[str, ConditionParts]
@@ -69,13 +98,17 @@ class Prepared:
     labels: dict[str, str]
     phrases: dict[str, str]
     ask_order: tuple[str, ...]
+    read_asked: Callable[[Mapping[str, str]], tuple[str, ...]]  # states in ask order
+    shadowed: dict[str, frozenset[str]]  # finding -> earlier findings asked by the same question
     plan: tuple[RecPlan, ...]
-    condition_inputs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
-    rec_inputs: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]
+    condition_inputs: tuple[tuple[Condition, Inputs], ...]
+    rec_tests: tuple[Compiled, ...]
+    intake_facts: tuple[str, ...]  # the facts measured and derived findings are defined on
     selected: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-    screened: dict[tuple[Any, ...], tuple[bool | None, Any, TraceStep | None]] = field(
-        default_factory=dict
-    )
+    screened: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    plans: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    resolved: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    cited: dict[frozenset[str], dict[str, ReferenceOut]] = field(default_factory=dict)
     given: dict[tuple[str, str], Evidence] = field(default_factory=dict)
     variant_matches: dict[tuple[int, str], AcrVariantMatch] = field(default_factory=dict)
     figure_uses: dict[tuple[str, str | None, str | None, float | None], FigureUse] = field(
@@ -102,15 +135,36 @@ def prepared(knowledge: Knowledge) -> Prepared:
 
 
 def _prepare(knowledge: Knowledge) -> Prepared:
+    plan = _plan(knowledge)
+    questions = _questions(knowledge)
+    ask_order = _ask_order(knowledge)
     return Prepared(
         conditions={cid: _condition_parts(c) for cid, c in knowledge.conditions.items()},
-        questions=_questions(knowledge),
+        questions=questions,
         labels=_labels(knowledge),
         phrases={fid: phrase(f.label) for fid, f in knowledge.findings.items()},
-        ask_order=_ask_order(knowledge),
-        plan=_plan(knowledge),
-        condition_inputs={cid: _inputs(knowledge, c) for cid, c in knowledge.conditions.items()},
-        rec_inputs=_rec_inputs(knowledge),
+        ask_order=ask_order,
+        read_asked=itemgetter(*ask_order),
+        shadowed={
+            fid: frozenset(e for e in ask_order[:i] if questions[e].ask == questions[fid].ask)
+            for i, fid in enumerate(ask_order)
+            if any(questions[e].ask == questions[fid].ask for e in ask_order[:i])
+        },
+        plan=plan,
+        rec_tests=tuple(p.applies for p in plan if p.traces is not None),  # the rest: always
+        intake_facts=tuple(
+            sorted(
+                {
+                    node.fact
+                    for f in knowledge.findings.values()
+                    for rule in (f.present_when, f.derived)
+                    if rule is not None
+                    for node in walk(rule)
+                    if isinstance(node, FactCompare | Missing)
+                }
+            )
+        ),
+        condition_inputs=tuple((c, _inputs(knowledge, c)) for c in knowledge.conditions.values()),
         references={
             rid: ReferenceOut(
                 **ref.model_dump(
@@ -132,6 +186,26 @@ def _prepare(knowledge: Knowledge) -> Prepared:
             for rid, ref in knowledge.references.items()
         },
     )
+
+
+def statement_citations(statement: Statement) -> set[str]:
+    """The reference ids a statement cites, its disagreement's positions included."""
+    found = set(statement.citations)
+    if statement.disagreement is not None:
+        for position in statement.disagreement.positions:
+            found.update(position["citations"])
+    return found
+
+
+def references_for(ready: Prepared, cited: frozenset[str]) -> dict[str, ReferenceOut]:
+    """The references an assessment cites, in id order (shared between assessments citing the
+    same set; the caller copies the mapping)."""
+    found = ready.cited.get(cited)
+    if found is None:
+        if len(ready.cited) > 10_000:
+            ready.cited.clear()
+        found = ready.cited[cited] = {rid: ready.references[rid] for rid in sorted(cited)}
+    return found
 
 
 class _Blank(dict[str, str]):
@@ -196,30 +270,17 @@ def _ask_order(knowledge: Knowledge) -> tuple[str, ...]:
     return tuple(ordered)
 
 
-def _inputs(knowledge: Knowledge, condition: Condition) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Every finding and fact a condition's result depends on: its rule, its screening items,
-    its exam levels and its probability model.  Two cases that agree on these get the same
-    result, so the result can be shared (it holds no other patient data)."""
+def _inputs(knowledge: Knowledge, condition: Condition) -> Inputs:
+    """Every finding and fact test a condition's result depends on: its rule, its screening
+    items, its exam levels and its probability model.  Two cases that agree on these get the
+    same result, so the result can be shared (it holds no other patient data)."""
     findings = set(condition.screening) | findings_named(condition.suspect_when)
     for fids in (condition.levels or {}).values():
         findings.update(fids)
     model = knowledge.models.get(condition.id)
     if model is not None:
         findings.update(model.findings)
-    facts = {n.fact for n in walk(condition.suspect_when) if isinstance(n, FactCompare | Missing)}
-    return tuple(sorted(findings)), tuple(sorted(facts))
-
-
-def _rec_inputs(knowledge: Knowledge) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
-    """The findings, facts and conditions the recommendations' rules read."""
-    findings: set[str] = set()
-    facts: set[str] = set()
-    conditions: set[str] = set()
-    for rec in knowledge.recommendations:
-        findings |= findings_named(rec.applies)
-        conditions |= conditions_named(rec.applies)
-        facts |= {n.fact for n in walk(rec.applies) if isinstance(n, FactCompare | Missing)}
-    return tuple(sorted(findings)), tuple(sorted(facts)), frozenset(conditions)
+    return inputs(findings, [condition.suspect_when])
 
 
 def _plan(knowledge: Knowledge) -> tuple[RecPlan, ...]:
