@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtriage.engine.logic import Facts, compile_rule, evaluate, interpret
+from backtriage.engine.logic import Facts, compile_rule, compile_rules, evaluate, interpret
 from backtriage.knowledge import load_knowledge
 from backtriage.knowledge.rules import (
     All,
@@ -186,3 +186,7 @@ _KB_FACTS = st.builds(
 def test_knowledge_base_rules_compile_to_their_definition(f: Facts) -> None:
     for rule in _KB_RULES:
         assert compile_rule(rule)(f) is interpret(rule, f)
+    together = compile_rules(tuple(_KB_RULES))(f)
+    assert [v is interpret(rule, f) for v, rule in zip(together, _KB_RULES, strict=True)] == [
+        True
+    ] * len(_KB_RULES)

@@ -35,7 +35,7 @@ def screen(knowledge: Knowledge, facts: Facts) -> Screened:
     if len(memo) > MEMO_LIMIT:
         memo.clear()
     for condition, inputs in ready.condition_inputs:  # file order is report order
-        key = (condition.id, *inputs.key(facts))
+        key = (condition.id, inputs.key(facts))
         found = memo.get(key)
         if found is None:
             found = memo[key] = _screen_one(knowledge, condition, facts)

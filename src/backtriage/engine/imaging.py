@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backtriage.assessment import AcrVariantMatch, ImagingOrder, TraceStep, trusted
-from backtriage.engine.logic import Facts, evaluate, tri_word
+from backtriage.engine.logic import Facts, tri_word
 from backtriage.engine.prepared import prepared
 from backtriage.knowledge import Knowledge
 from backtriage.knowledge.schema import ImagingOrder as KbOrder
@@ -30,10 +30,12 @@ def plan(knowledge: Knowledge, facts: Facts) -> Plan:
     """Tests now and the ACR variants: a pure function of the suspected conditions and the
     verdicts of the imaging and ACR matching rules, so it is shared between cases that agree on
     them (the caller copies the lists it keeps)."""
-    imaging = tuple([evaluate(rule.when, facts) for rule in knowledge.imaging_rules])
-    matching = tuple([evaluate(match.when, facts) for match in knowledge.acr.matching])
-    key = (facts.suspected, imaging, matching)
-    memo = prepared(knowledge).plans
+    ready = prepared(knowledge)
+    verdicts = ready.plan_verdicts(facts)
+    split = len(knowledge.imaging_rules)
+    imaging, matching = verdicts[:split], verdicts[split:]
+    key = (facts.suspected, verdicts)
+    memo = ready.plans
     found: Plan | None = memo.get(key)
     if found is None:
         if len(memo) > MEMO_LIMIT:

@@ -68,6 +68,8 @@ class Resolved:
 def check_case(case: Case, knowledge: Knowledge) -> None:
     """Reject finding ids the knowledge base does not know (naming the nearest valid one) and
     derived findings given directly (they follow from age or a measurement)."""
+    if case.findings.keys() <= prepared(knowledge).given.keys():
+        return  # every id known, none derived
     problems: list[str] = []
     for fid in case.findings:
         finding = knowledge.findings.get(fid)
@@ -155,16 +157,11 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
                 )
 
     states: dict[str, FindingState] = dict.fromkeys(knowledge.findings, "unknown")
+    states.update(case.findings)
     given = prepared(knowledge).given
-    for fid, state in case.findings.items():
-        if state != "unknown":
-            found = given.get((fid, state))
-            if found is None:
-                found = given[(fid, state)] = trusted(
-                    Evidence, source="findings", detail=f"{fid}: {state}"
-                )
-            evidence[fid] = [found]
-        states[fid] = state
+    evidence.update(
+        (fid, [given[fid][state]]) for fid, state in case.findings.items() if state != "unknown"
+    )
 
     measured, derived = _from_facts(knowledge, facts)
     for fid, shown in measured:

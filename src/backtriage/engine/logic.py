@@ -116,7 +116,28 @@ def compile_rule(rule: Rule) -> Compiled:
     a rule costs one call instead of one per node.  Only ``repr`` of validated ids and numbers is
     written into the source."""
     names = _Names()
-    body = _expression(rule, names)
+    return _function(_expression(rule, names), names)  # type: ignore[no-any-return]
+
+
+def compile_rules(rules: tuple[Rule, ...]) -> Callable[[Facts], tuple[Tri, ...]]:
+    """One function giving the verdicts of several rules at once, in order (one call per case
+    instead of one per rule)."""
+    names = _Names()
+    parts = [_expression(rule, names) for rule in rules]
+    return _function(f"({''.join(part + ', ' for part in parts)})", names)  # type: ignore[no-any-return]
+
+
+def compile_key(findings: tuple[str, ...], tests: tuple[Rule, ...]) -> Callable[[Facts], Any]:
+    """One function giving what a shared result depends on: the states of ``findings`` and the
+    verdicts of ``tests`` (fact tests such as ``age > 50``).  It reads the findings map by key,
+    so it raises ``KeyError`` on a partial map; the caller falls back to a slower path then."""
+    names = _Names()
+    parts = [f"S[{fid!r}]" for fid in findings] + [_expression(test, names) for test in tests]
+    names.findings = True
+    return _function(f"({''.join(part + ', ' for part in parts)})", names)  # type: ignore[no-any-return]
+
+
+def _function(body: str, names: _Names) -> Any:
     head = ["def rule(f):"]
     if names.findings:
         head.append("    S = f.findings")
@@ -125,8 +146,7 @@ def compile_rule(rule: Rule) -> Compiled:
     source = "\n".join([*head, f"    return {body}"])
     scope: dict[str, Any] = {"_fact": _fact, "_at_least": _at_least, **names.constants}
     exec(compile(source, "<knowledge-base rule>", "exec"), scope)
-    compiled: Compiled = scope["rule"]
-    return compiled
+    return scope["rule"]
 
 
 class _Names:

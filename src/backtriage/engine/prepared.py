@@ -25,7 +25,13 @@ from backtriage.assessment import (
     trusted,
 )
 from backtriage.case import Evidence
-from backtriage.engine.logic import Compiled, Facts, compile_rule, tri_word
+from backtriage.engine.logic import (
+    Facts,
+    compile_key,
+    compile_rule,
+    compile_rules,
+    tri_word,
+)
 from backtriage.knowledge import Knowledge
 from backtriage.knowledge.rules import (
     All,
@@ -54,11 +60,11 @@ class ConditionParts:
 
 @dataclass(frozen=True)
 class RecPlan:
-    """One recommendation, ready to apply: its compiled rule, its statement (unless the text has
-    placeholders to fill per case), and its trace line for each possible verdict."""
+    """One recommendation, ready to apply: its statement (unless the text has placeholders to
+    fill per case) and its trace line for each possible verdict (None: it always applies).  Its
+    rule is compiled with the others into ``Prepared.rec_verdicts``."""
 
     rec: Recommendation
-    applies: Compiled
     statement: Statement | None
     traces: dict[bool | None, TraceStep] | None
 
@@ -69,25 +75,28 @@ class Inputs:
     rules (``age > 50``), not the raw facts — so cases aged 60 and 61 share one result."""
 
     findings: tuple[str, ...]
-    atoms: tuple[Compiled, ...]
-    read: Callable[[Mapping[str, str]], Any]
+    tests: tuple[Rule, ...]
+    read: Callable[[Facts], tuple[Any, ...]]  # compiled: the finding states, then the verdicts
 
-    def key(self, facts: Facts) -> tuple[Any, Any]:
-        states = facts.findings
+    def key(self, facts: Facts) -> tuple[Any, ...]:
         try:
-            found = self.read(states)
+            return self.read(facts)
         except KeyError:  # a partial findings map (the engine always passes a full one)
-            found = tuple(states.get(fid, "unknown") for fid in self.findings)
-        return found, tuple([atom(facts) for atom in self.atoms])
+            states = facts.findings
+            return (
+                *(states.get(fid, "unknown") for fid in self.findings),
+                *(compile_rule(test)(facts) for test in self.tests),
+            )
 
 
 def inputs(findings: Iterable[str], rules: Iterable[Rule]) -> Inputs:
     ids = tuple(sorted(set(findings)))
-    tests = dict.fromkeys(
-        node for rule in rules for node in walk(rule) if isinstance(node, FactCompare | Missing)
+    tests = tuple(
+        dict.fromkeys(
+            node for rule in rules for node in walk(rule) if isinstance(node, FactCompare | Missing)
+        )
     )
-    read: Callable[[Mapping[str, str]], Any] = itemgetter(*ids) if ids else (lambda _: ())
-    return Inputs(findings=ids, atoms=tuple(map(compile_rule, tests)), read=read)
+    return Inputs(findings=ids, tests=tests, read=compile_key(ids, tests))
 
 
 @dataclass
@@ -102,14 +111,15 @@ class Prepared:
     shadowed: dict[str, frozenset[str]]  # finding -> earlier findings asked by the same question
     plan: tuple[RecPlan, ...]
     condition_inputs: tuple[tuple[Condition, Inputs], ...]
-    rec_tests: tuple[Compiled, ...]
+    rec_verdicts: Callable[[Facts], tuple[bool | None, ...]]  # the recommendations with a rule
+    plan_verdicts: Callable[[Facts], tuple[bool | None, ...]]  # imaging rules, then ACR matching
     intake_facts: tuple[str, ...]  # the facts measured and derived findings are defined on
+    given: dict[str, dict[str, Evidence]]  # finding -> state -> "findings: fever: present"
     selected: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     screened: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     plans: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     resolved: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     cited: dict[frozenset[str], dict[str, ReferenceOut]] = field(default_factory=dict)
-    given: dict[tuple[str, str], Evidence] = field(default_factory=dict)
     variant_matches: dict[tuple[int, str], AcrVariantMatch] = field(default_factory=dict)
     figure_uses: dict[tuple[str, str | None, str | None, float | None], FigureUse] = field(
         default_factory=dict
@@ -151,7 +161,19 @@ def _prepare(knowledge: Knowledge) -> Prepared:
             if any(questions[e].ask == questions[fid].ask for e in ask_order[:i])
         },
         plan=plan,
-        rec_tests=tuple(p.applies for p in plan if p.traces is not None),  # the rest: always
+        rec_verdicts=compile_rules(tuple(p.rec.applies for p in plan if p.traces is not None)),
+        plan_verdicts=compile_rules(
+            tuple(rule.when for rule in knowledge.imaging_rules)
+            + tuple(match.when for match in knowledge.acr.matching)
+        ),
+        given={
+            fid: {
+                state: trusted(Evidence, source="findings", detail=f"{fid}: {state}")
+                for state in ("present", "absent")
+            }
+            for fid, finding in knowledge.findings.items()
+            if finding.derived is None
+        },
         intake_facts=tuple(
             sorted(
                 {
@@ -302,7 +324,6 @@ def _plan(knowledge: Knowledge) -> tuple[RecPlan, ...]:
         plans.append(
             RecPlan(
                 rec=rec,
-                applies=compile_rule(rec.applies),
                 statement=None if templated else statement(rec, {}),
                 traces=traces,
             )

@@ -25,7 +25,7 @@ def select(knowledge: Knowledge, facts: Facts, context: dict[str, str]) -> Selec
     recommendations' rules (and the text placeholders), so it is shared between cases that agree
     on them."""
     ready = prepared(knowledge)
-    verdicts = tuple([applies(facts) for applies in ready.rec_tests])
+    verdicts = ready.rec_verdicts(facts)
     key = (verdicts, *sorted(context.items()))
     memo = ready.selected
     found: Selected | None = memo.get(key)
