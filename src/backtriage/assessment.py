@@ -8,7 +8,6 @@ JSON, CDS Hooks cards) only present this object; they decide nothing.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -249,7 +248,7 @@ class Assessment(Out):
         """The JSON form of the contract.  An optional value that is not known is left out, not
         written as null (the contract types them when present); ``start_back`` stays, as null
         when the nine answers were not given."""
-        # Serialising in pydantic-core and parsing back is several times faster than a Python walk.
-        data: dict[str, Any] = json.loads(self.model_dump_json(exclude_none=True))
+        # pydantic-core's own walk to JSON-ready Python values: one pass, no text in between.
+        data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
         data["psychosocial"].setdefault("start_back", None)
         return data
