@@ -82,7 +82,7 @@ def assess(
         "imaging": list(plan.orders),
         "imaging_statements": list(sections.get("imaging", ())),
         "acr_variants": list(plan.variants),
-        "labs": list(plan.labs),
+        "labs": imaging_step.merge_labs(plan.labs, selected.labs),
         "unassessed": unassessed,
         "questions": _questions(knowledge, unassessed),
         "findings": resolved.findings,

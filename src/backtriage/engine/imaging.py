@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from backtriage.assessment import AcrVariantMatch, ImagingOrder, TraceStep, trusted
@@ -79,6 +80,12 @@ def _plan(
         trace=trace,
         cited=frozenset(cited),
     )
+
+
+def merge_labs(*groups: Iterable[str]) -> list[str]:
+    """One list of laboratory tests, in the usual order, from conditions and recommendations."""
+    wanted = set().union(*groups)
+    return [lab for lab in LAB_ORDER if lab in wanted]
 
 
 def _merge(

@@ -15,6 +15,7 @@ class Selected:
     by_section: dict[str, list[Statement]]
     trace: list[TraceStep]
     cited: frozenset[str]
+    labs: frozenset[str]  # laboratory tests the selected recommendations ask for
 
 
 MEMO_LIMIT = 100_000
@@ -42,6 +43,7 @@ def _select(
     by_section: dict[str, list[Statement]] = {}
     trace: list[TraceStep] = []
     cited: set[str] = set()
+    labs: set[str] = set()
     tested = iter(verdicts)  # in plan order, one for each recommendation that has a rule
     for plan in prepared(knowledge).plan:
         verdict = True if plan.traces is None else next(tested)
@@ -51,4 +53,7 @@ def _select(
             item = plan.statement or statement(plan.rec, context)
             by_section.setdefault(plan.rec.section, []).append(item)
             cited |= statement_citations(item)
-    return Selected(by_section=by_section, trace=trace, cited=frozenset(cited))
+            labs.update(plan.rec.labs)
+    return Selected(
+        by_section=by_section, trace=trace, cited=frozenset(cited), labs=frozenset(labs)
+    )

@@ -212,6 +212,7 @@ class Recommendation(Strict):
     source: str
     citations: Annotated[list[Id], Field(min_length=1)]
     disagreement: Disagreement | None = None
+    labs: list[LabId] = Field(default_factory=list)  # tests it asks for when it applies
 
 
 class ImagingRule(Strict):
