@@ -66,6 +66,7 @@ class SummaryRow:
 
 class _Connection(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def cursor(self) -> Any: ...
     def commit(self) -> None: ...
     def close(self) -> None: ...
 
@@ -123,6 +124,17 @@ class Store:
             self._drop(conn)
             raise
         return results
+
+    def _run_many(self, groups: Iterable[tuple[str, list[Sequence[Any]]]]) -> None:
+        """Each statement with each of its parameter rows, in one transaction."""
+        conn = self._conn()
+        try:
+            for sql, rows in groups:
+                conn.cursor().executemany(self._sql(sql), rows)
+            conn.commit()
+        except Exception:
+            self._drop(conn)
+            raise
 
     def _drop(self, conn: _Connection) -> None:
         """Forget a connection after a failure; the next call on this thread reconnects."""
@@ -305,8 +317,14 @@ class _Writer:
 
     def _commit(self, batch: list[tuple[_Statements, Future[None]]]) -> None:
         if len(batch) > 1:
+            # one executemany per statement: a few calls into sqlite (each a GIL hand-over)
+            # however many writes queued up
+            grouped: dict[str, list[Sequence[Any]]] = {}
+            for statements, _ in batch:
+                for sql, params in statements:
+                    grouped.setdefault(sql, []).append(params)
             try:
-                self._store._run(sql for statements, _ in batch for sql in statements)
+                self._store._run_many(grouped.items())
             except Exception:
                 pass  # retried one by one below, so that each caller gets its own outcome
             else:
