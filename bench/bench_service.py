@@ -68,7 +68,9 @@ def load(url: str, body: dict[str, object], seconds: float, clients: int) -> lis
 
     def worker() -> None:
         mine: list[float] = []
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=10
+        )
         try:
             while time.perf_counter() < stop:
                 t0 = time.perf_counter()
@@ -94,12 +96,39 @@ def load(url: str, body: dict[str, object], seconds: float, clients: int) -> lis
     return latencies
 
 
-def report(name: str, latencies: list[float], seconds: float) -> float:
+def server_cpu_s(pid: int) -> float | None:
+    """CPU seconds used so far by a server and its worker processes (Linux /proc), or None."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        total, todo = 0, [pid]
+        while todo:
+            current = todo.pop()
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(stat[11]) + int(stat[12])  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        return total / ticks
+    except (OSError, ValueError):
+        return None
+
+
+def measured(
+    name: str, url: str, pid: int, body: dict[str, object], seconds: float, clients: int
+) -> float:
+    """Load one endpoint; print requests/s, p50/p99 and the server's CPU ms per request."""
+    before = server_cpu_s(pid)
+    latencies = load(url, body, seconds, clients)
+    after = server_cpu_s(pid)
     ordered = sorted(latencies)
     p50 = ordered[len(ordered) // 2] * 1000
     p99 = ordered[int(len(ordered) * 0.99)] * 1000
     rate = len(ordered) / seconds
-    print(f"{name:28} {len(ordered):>8} {rate:>10.1f} {p50:>9.2f} {p99:>9.2f}")
+    cpu = (
+        f"{(after - before) * 1000 / len(ordered):>10.3f}"
+        if before is not None and after is not None
+        else f"{'n/a':>10}"
+    )
+    print(f"{name:28} {len(ordered):>8} {rate:>10.1f} {p50:>9.2f} {p99:>9.2f} {cpu}")
     return rate
 
 
@@ -115,11 +144,19 @@ def main() -> None:
         bare_file.write_text(BARE + '@app.get("/healthz")\ndef h() -> dict:\n    return {}\n')
         env = {
             **os.environ,
-            "PYTHONPATH": tmp,
+            # this checkout's package, not whatever an editable install points at
+            "PYTHONPATH": os.pathsep.join((tmp, str(ROOT / "src"))),
             "BACKTRIAGE_SETTINGS": json.dumps(
                 {"db": f"{tmp}/bench.sqlite3", "insecure_no_auth": True}
             ),
         }
+        package = subprocess.run(
+            [python, "-c", "import backtriage; print(backtriage.__file__)"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         service_port, bare_port = free_port(), free_port()
         common = [
             "--host",
@@ -160,16 +197,17 @@ def main() -> None:
                 f"clients: {args.clients}, {args.seconds:.0f} s each, loopback, "
                 "auth off (JWT verification adds about one signature check per call)"
             )
-            print(f"{'endpoint':28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
-            ours = report(
-                "order-sign (Argonaut LBP)",
-                load(url, body, args.seconds, args.clients),
-                args.seconds,
+            print(f"server imports backtriage from {package}")
+            print(
+                f"{'endpoint':28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} "
+                f"{'server CPU ms/req':>10}"
             )
-            theirs = report(
-                "bare FastAPI constant",
-                load(f"http://127.0.0.1:{bare_port}/bare", body, args.seconds, args.clients),
-                args.seconds,
+            ours = measured(
+                "order-sign (Argonaut LBP)", url, service.pid, body, args.seconds, args.clients
+            )
+            bare_url = f"http://127.0.0.1:{bare_port}/bare"
+            theirs = measured(
+                "bare FastAPI constant", bare_url, bare.pid, body, args.seconds, args.clients
             )
             print(f"order-sign throughput = {ours / theirs:.0%} of the bare endpoint")
         finally:

@@ -227,6 +227,19 @@ def test_malformed_bodies_are_400(insecure: Any, body: bytes) -> None:
     assert response.json()["resourceType"] == "OperationOutcome"
 
 
+def test_malformed_json_says_where_and_what_to_send(insecure: Any) -> None:
+    body = b'{"hook": "order-sign",\n "context": {patientId: "p1"}}'
+    response = insecure.post(SIGN, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    (issue,) = response.json()["issue"]
+    assert issue["code"] == "structure"
+    assert issue["diagnostics"] == (
+        "body: not valid JSON — Expecting property name enclosed in double quotes at line 2, "
+        "column 14; send one JSON object"
+    )
+    assert "patientId" not in issue["diagnostics"]  # the body's text is never echoed
+
+
 def test_invalid_fhir_is_400_naming_the_resource(insecure: Any) -> None:
     body = f.argonaut_lbp()
     body["prefetch"]["patient"] = {"resourceType": "Patient", "birthDate": "not a date"}

@@ -4,6 +4,8 @@ each with an OperationOutcome; never a 5xx for anything a client sends."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import sys
 from datetime import date
@@ -32,6 +34,8 @@ from backtriage.service.store import Feedback, Store
 from backtriage.web import router as web_router
 
 log = logging.getLogger("backtriage.service")
+# JSONResponse's encoding (starlette.responses.JSONResponse.render), built once
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
 INSECURE_WARNING = (
     "WARNING: --insecure-no-auth: CDS Hooks calls are NOT authenticated. Anyone who can reach "
     "this port can send patient data and read cards. Use only on a developer machine."
@@ -68,8 +72,28 @@ def create_app(
         allow_headers=["Authorization", "Content-Type", "Accept"],
     )
 
+    # Starlette builds a URL object for request.base_url on every call; what it depends on is
+    # a handful of values, so the answer is kept per distinct set of them (bounded: the Host
+    # header is the client's).
+    base_urls: dict[tuple[Any, ...], str] = {}
+
     def base_url(request: Request) -> str:
-        return (settings.public_url or str(request.base_url)).rstrip("/")
+        if settings.public_url:
+            return settings.public_url.rstrip("/")
+        scope = request.scope
+        server = scope.get("server")
+        key = (
+            scope.get("scheme", "http"),
+            tuple(server) if server is not None else None,
+            next((value for name, value in scope["headers"] if name == b"host"), None),
+            scope.get("app_root_path", scope.get("root_path", "")),
+        )
+        found = base_urls.get(key)
+        if found is None:
+            found = str(request.base_url).rstrip("/")
+            if len(base_urls) < 64:
+                base_urls[key] = found
+        return found
 
     # A call that needs no network I/O (local SQLite store, keys from files, every prefetch key
     # sent) is a few milliseconds of CPU: it runs on the event loop, which spares the thread
@@ -96,6 +120,9 @@ def create_app(
     def _shape_error(_: Request, exc: RequestValidationError) -> Response:
         problems = []
         for error in exc.errors()[:5]:
+            if error.get("type") == "json_invalid":
+                problems.append(_json_problem(error, exc.body))
+                continue
             loc = ".".join(str(step) for step in error.get("loc", ()) if step != "body")
             problems.append(f"{loc or 'body'}: {error.get('msg', 'invalid')}")
         return operation_outcome(400, "structure", "; ".join(problems))
@@ -165,17 +192,19 @@ def create_app(
         return {"services": [service.discovery() for service in SERVICES.values()]}
 
     @app.post("/cds-services/{service_id}", tags=["cds-hooks"], dependencies=[Depends(client)])
-    async def call(service_id: str, body: HookRequest, request: Request) -> JSONResponse:
+    async def call(service_id: str, body: HookRequest, request: Request) -> Response:
         service = SERVICES.get(service_id)
         if service is None:
             raise HTTPException(404, f"no CDS service {service_id!r}")
         args = (service, body, base_url(request), date.today())
         if not store.postgres and caller.prefetch_complete(service, body):
-            result = caller.call(*args)
+            result, record = caller.answer(*args)
+            if record is not None:  # committed before the answer goes out, off the event loop
+                await asyncio.wrap_future(store.record_response_soon(*record))
         else:
             result = await run_in_threadpool(caller.call, *args)
-        # a JSONResponse as is: the body is already plain JSON, FastAPI need not re-encode it
-        return JSONResponse(result)
+        # the body is already plain JSON: encoded as JSONResponse would, without re-encoding
+        return Response(_JSON.encode(result).encode("utf-8"), media_type="application/json")
 
     @app.post(
         "/cds-services/{service_id}/feedback", tags=["cds-hooks"], dependencies=[Depends(client)]
@@ -202,3 +231,19 @@ def create_app(
     # The clinicians' web page (intake form, live assessment, report, handout) at "/".
     app.include_router(web_router)
     return app
+
+
+def _json_problem(error: dict[str, Any], body: Any) -> str:
+    """Where a body that is not JSON goes wrong (the parser's words and the line and column;
+    never the body's text, which may hold patient data), and what to send instead."""
+    reason = str((error.get("ctx") or {}).get("error") or "JSON decode error")
+    loc = error.get("loc") or ()
+    pos = loc[-1] if loc and isinstance(loc[-1], int) else None
+    where = ""
+    if pos is not None and isinstance(body, str):
+        line = body.count("\n", 0, pos) + 1
+        column = pos - body.rfind("\n", 0, pos)
+        where = f" at line {line}, column {column}"
+    elif pos is not None:
+        where = f" at character {pos}"
+    return f"body: not valid JSON — {reason}{where}; send one JSON object"

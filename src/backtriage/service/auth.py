@@ -87,11 +87,12 @@ class Verifier:
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthorized
         token = authorization.removeprefix("Bearer ").strip()
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+        try:  # header and claims in one parse (to pick the key); verified below
+            decoded = jwt.decode_complete(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
             raise Unauthorized from exc
+        header: dict[str, Any] = decoded["header"]
+        unverified: dict[str, Any] = decoded["payload"]
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALGORITHMS or not isinstance(kid, str) or header.get("typ") != "JWT":
             raise Unauthorized

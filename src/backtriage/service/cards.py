@@ -119,9 +119,8 @@ def order_cards(
     for rating in ratings:
         display = rating.order.code.display
         if rating.rating == "not-appropriate":
-            variant_texts = [
-                f"ACR variant {v}: {knowledge.acr_variants[v].text}" for v in rating.variants
-            ]
+            table = knowledge.acr_variants  # built on each access: once per card
+            variant_texts = [f"ACR variant {v}: {table[v].text}" for v in rating.variants]
             lines = [
                 f"**{display}** is rated *{rating.category}* by the ACR Appropriateness Criteria "
                 "for low back pain (2021) for this patient:",

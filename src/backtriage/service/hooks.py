@@ -29,6 +29,8 @@ from backtriage.service.settings import Settings
 from backtriage.service.store import Store
 
 HookName = Literal["patient-view", "order-select", "order-sign"]
+# what the store keeps for a response: service id, report id, the case, (card uuid, kind) shown
+Record = tuple[str, str, dict[str, Any], list[tuple[str, str]]]
 
 
 class FhirAuthorization(BaseModel):
@@ -125,7 +127,18 @@ class Caller:
     def call(
         self, service: Service, request: HookRequest, base_url: str, today: date
     ) -> dict[str, Any]:
-        """One service call: the case from the record, one engine call, cards and ratings."""
+        """One service call: the case from the record, one engine call, cards and ratings; the
+        report behind the cards' links is stored before this returns."""
+        response, record = self.answer(service, request, base_url, today)
+        if record is not None:
+            self.store.record_response(*record)
+        return response
+
+    def answer(
+        self, service: Service, request: HookRequest, base_url: str, today: date
+    ) -> tuple[dict[str, Any], Record | None]:
+        """:meth:`call` without the store write: the response, and what the store must hold
+        before the response is sent (None: nothing was issued)."""
         if request.hook != service.hook:
             raise FhirError(
                 f"service {service.id!r} answers the {service.hook!r} hook, not {request.hook!r}"
@@ -135,7 +148,7 @@ class Caller:
             raise FhirError("context.patientId is required (the id of the Patient)")
         orders = self._orders(service, request) if service.hook != "patient-view" else []
         if service.hook != "patient-view" and not orders:
-            return {"cards": []}  # no lumbar imaging ordered: nothing to read, nothing to say
+            return {"cards": []}, None  # no lumbar imaging ordered: nothing to read or say
         reasons = [r for order in orders for r in order.model.reasonCode or []]
         reading = read_record(
             self._resources(service, request), self.knowledge, self.codes, today, reasons
@@ -149,14 +162,11 @@ class Caller:
             response, issued = self._order_ratings(
                 orders, assessment, reading, report_url, patient_id
             )
-        if issued:  # the report behind the cards' links, and what was shown (for feedback)
-            self.store.record_response(
-                service.id,
-                report_id,
-                reading.case.model_dump(mode="json", exclude_none=True),
-                issued,
-            )
-        return response
+        if not issued:
+            return response, None
+        # the report behind the cards' links, and what was shown (for feedback)
+        case = reading.case.model_dump(mode="json", exclude_none=True)
+        return response, (service.id, report_id, case, issued)
 
     def _resources(self, service: Service, request: HookRequest) -> list[Any]:
         """The prefetched (or fetched) resources, validated as FHIR R4."""

@@ -15,7 +15,6 @@ card asks for the indication; coded reasons none of which is low back pain -> no
 
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -112,9 +111,10 @@ def rate(
 
 def rated_resource(rating: OrderRating, qcdsm: str, auc_url: str) -> dict[str, Any]:
     """The ServiceRequest as sent, plus the Argonaut rating extensions (any earlier ones
-    replaced); nothing else changes, as the IG requires."""
+    replaced); nothing else changes, as the IG requires.  A new top-level object: the elements
+    it does not change are the ones sent (shared, not copied: nothing here modifies them)."""
     assert rating.rating is not None  # callers pass rated orders only
-    resource = copy.deepcopy(rating.order.resource)
+    resource = dict(rating.order.resource)
     kept = [e for e in resource.get("extension") or [] if not str(e.get("url", "")).startswith(EXT)]
     codings: list[dict[str, Any]] = [{"system": RATING_SYSTEM, "code": rating.rating}]
     if rating.category is not None:
