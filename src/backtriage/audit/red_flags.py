@@ -24,7 +24,7 @@ def flag_entries(lists: CodeLists) -> dict[str, tuple[CodeEntry, ...]]:
 def _chart(tables: CheckedTables) -> ir.Table:
     parts = []
     for name in ("diagnoses", "procedures", "medications"):
-        if name in tables.tables:
+        if name in tables.used:
             t = tables.valid(name)
             parts.append(t.select("patient_id", "date", "code_system", "code"))
     return ibis.union(*parts, distinct=False)
