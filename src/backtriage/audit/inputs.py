@@ -29,24 +29,22 @@ EVENT_TABLES: tuple[str, ...] = ("encounters", "diagnoses", "procedures", "medic
 _EDGE_CHARS = "\t\n\x0b\x0c\r"
 
 
-#: A predicate over a table.
-RowFilter = Callable[[ir.Table], ir.BooleanValue]
-#: A predicate over a checked table that may read the tables loaded before it.
-CheckedFilter = Callable[[ir.Table, Mapping[str, ir.Table]], ir.BooleanValue]
+#: A predicate over a table, which may read the tables kept before it.
+RowFilter = Callable[[ir.Table, Mapping[str, ir.Table]], ir.BooleanValue]
 
 
 @dataclass(frozen=True)
 class Keep:
     """Which valid rows of a table the audit can use (both filters may keep more).
 
-    ``raw`` runs on the table as read (through :func:`raw_code` / :func:`text`), so engines
-    apply it in the file scan, before the other columns are parsed; ``checked`` runs on the
-    checked rows ``raw`` kept, and may read the tables kept before (``used``: the coded tables
-    are loaded before the encounters).
+    ``raw`` runs on the table as read (through :func:`raw_code`, :func:`as_date`, ...), so
+    engines apply it in the file scan, before the other columns are parsed; ``checked`` runs on
+    the checked rows ``raw`` kept.  Both may read the tables kept before (the second argument:
+    the coded tables are kept before the encounters).
     """
 
     raw: RowFilter | None = None
-    checked: CheckedFilter | None = None
+    checked: RowFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,8 @@ def _read(con: BaseBackend, path: Path, name: str) -> ir.Table:
         raise AuditInputError(f"cannot read {path}: {exc}") from exc
 
 
-def _as_string(table: ir.Table, column: str) -> ir.StringValue:
+def as_string(table: ir.Table, column: str) -> ir.StringValue:
+    """A column as read, as text (a Parquet file may hold dates or numbers)."""
     column_value = table[column]
     if not column_value.type().is_string():
         column_value = column_value.cast("string")
@@ -122,7 +121,7 @@ def text(table: ir.Table, column: str) -> ir.StringValue:
     """A column as trimmed text, empty text as null; an absent optional column is all null."""
     if column not in table.columns:
         return ibis.null().cast("string")
-    return _strip(_as_string(table, column)).nullif("")
+    return _strip(as_string(table, column)).nullif("")
 
 
 def _strip(value: ir.StringValue) -> ir.StringValue:
@@ -143,7 +142,7 @@ def _given(table: ir.Table, column: str) -> ir.BooleanValue:
     """``text(table, column).notnull()``, without trimming values that start with a letter."""
     if column not in table.columns:
         return ibis.literal(False)
-    value = _as_string(table, column)
+    value = as_string(table, column)
     # A first byte above U+0020 is kept by ``strip``: the text cannot be empty.
     return ibis.ifelse(value >= "!", True, _strip(value).nullif("").notnull()).fill_null(False)
 
@@ -174,22 +173,16 @@ def _normalise(code: ir.StringValue) -> ir.StringValue:
 
 
 def raw_code(table: ir.Table) -> ir.StringValue:
-    """A code of a raw row for filters on the raw rows: normalised, and without whitespace.
+    """The code of a raw row for superset tests: normalised, without any whitespace.
 
-    A superset test: where the checked code (trimmed, then normalised) equals a code, this
-    equals it too, because trimming removes whitespace at the ends only (and a code holds none);
-    and it costs engines a few character replacements instead of a trim.
+    Where the checked code (trimmed, then normalised) equals a listed code, this equals it too:
+    trimming removes whitespace at the ends only, and a listed code holds none.  It costs
+    engines a few character replacements instead of a trim.
     """
-    code = _as_string(table, "code").upper()
+    value = as_string(table, "code").upper()
     for char in ".", " ", *_EDGE_CHARS:
-        code = code.replace(char, "")
-    return code
-
-
-def _first_reject(*checks: tuple[ir.BooleanValue, str]) -> ir.StringValue:
-    """The reason of the first failing check, else null."""
-    case = ibis.cases(*((cond, ibis.literal(reason)) for cond, reason in checks), else_=None)
-    return case.cast("string")
+        value = value.replace(char, "")
+    return value
 
 
 def load_tables(
@@ -235,12 +228,15 @@ def load_tables(
         if name not in raw:
             continue
         rule = (keep or {}).get(name, Keep())
-        source = raw[name] if rule.raw is None else raw[name].filter(rule.raw(raw[name]))
-        table = _checked(source, name)
-        ok = table.reject.isnull()
+        source = raw[name]
+        if rule.raw is not None:
+            source = source.filter(rule.raw(source, used))
+        # Cached before the checks too: engines would run them in the file scan, on every row.
+        table = _cache(_checked(source, name))
+        ok = _valid(table, name)
         if rule.checked is not None:
             ok = ok & rule.checked(table, used)
-        used[name] = _cache(table.filter(ok).drop("reject"))
+        used[name] = _cache(table.filter(ok))
     used = {name: used[name] for name in ("patients", *EVENT_TABLES) if name in used}
     return CheckedTables(used, missing_optional, raw, patient_ids)
 
@@ -270,26 +266,15 @@ def _patient_ids(raw: ir.Table) -> ir.Table:
 
 
 def _checked(raw: ir.Table, name: str) -> ir.Table:
-    """The rows of ``raw`` typed, with the reason of their first failing check (except one).
-
-    The check whether the patient is known is left out (see :class:`CheckedTables`).
-    """
+    """The rows of ``raw`` typed (their checks: :func:`_valid`)."""
     if name == "encounters":
-        t = raw.select(
+        return raw.select(
             encounter_id=text(raw, "encounter_id"),
             patient_id=text(raw, "patient_id"),
             date=as_date(raw, "date"),
             setting=text(raw, "setting").lower(),
             clinician_id=text(raw, "clinician_id"),
             site_id=text(raw, "site_id"),
-        )
-        return t.mutate(
-            reject=_first_reject(
-                (t.patient_id.isnull(), "missing_patient_id"),
-                (t.encounter_id.isnull(), "missing_encounter_id"),
-                (t.date.isnull(), "bad_date"),
-                (_unknown_setting(t.setting), "unknown_setting"),
-            )
         )
     date_column = "start_date" if name == "medications" else "date"
     columns: dict[str, ir.Value] = {
@@ -309,16 +294,35 @@ def _checked(raw: ir.Table, name: str) -> ir.Table:
         ).fill_null(False)
     if name == "medications":
         columns["days_supply"] = _parsed(raw, "days_supply", "int64")
-    t = raw.select(**columns)
-    checks: list[tuple[ir.BooleanValue, str]] = [
-        (t.patient_id.isnull(), "missing_patient_id"),
-        (t.date.isnull(), "bad_date"),
-        (t.code.isnull(), "missing_code"),
-        (_unknown_system(t.code_system, name), "unknown_code_system"),
+    return raw.select(**columns)
+
+
+def _valid(t: ir.Table, name: str) -> ir.BooleanValue:
+    """Every check of a typed row passes, but one: whether the patient is known.
+
+    That check is left out (see :class:`CheckedTables`).
+    """
+    if name == "encounters":
+        return _all_pass(
+            t.patient_id.isnull(),
+            t.encounter_id.isnull(),
+            t.date.isnull(),
+            _unknown_setting(t.setting),
+        )
+    failures = [
+        t.patient_id.isnull(),
+        t.date.isnull(),
+        t.code.isnull(),
+        _unknown_system(t.code_system, name),
     ]
     if name == "medications":
-        checks.append((_bad_days_supply(t.days_supply), "bad_days_supply"))
-    return t.mutate(reject=_first_reject(*checks))
+        failures.append(_bad_days_supply(t.days_supply))
+    return _all_pass(*failures)
+
+
+def _all_pass(*failures: ir.BooleanValue) -> ir.BooleanValue:
+    """None of ``failures`` holds (a null test does not fail a row, as in ``ibis.cases``)."""
+    return reduce(lambda a, b: a & b, (~f.fill_null(False) for f in failures))
 
 
 def _unknown_setting(setting: ir.StringValue) -> ir.BooleanValue:
@@ -412,7 +416,7 @@ def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
                 dated=as_date(raw, date_column).notnull(),
                 given=given,
                 # As read: trimmed and lower-cased below, once per distinct value.
-                category=_as_string(raw, category),
+                category=as_string(raw, category),
                 extra_ok=extra_ok.fill_null(False),
             )
         )

@@ -23,8 +23,8 @@ from functools import reduce
 import ibis
 import ibis.expr.types as ir
 
-from backtriage.audit.codes import CodeLists, list_matches
-from backtriage.audit.inputs import CheckedTables, Keep, as_date, raw_code, text
+from backtriage.audit.codes import CodeEntry, CodeLists, list_matches
+from backtriage.audit.inputs import CheckedTables, Keep, as_date, as_string, raw_code
 from backtriage.audit.spec import Exclusion, MeasureSpec, Period
 
 NEGATIVE_HISTORY_REASON = "lbp_diagnosis_prior_180d"
@@ -95,53 +95,56 @@ def used_rows(spec: MeasureSpec, period: Period, lists: CodeLists) -> dict[str, 
     """Which valid rows the measure and the chart review can use, per table (for ``load_tables``).
 
     A superset of every filter below and in ``red_flags.py``: coded rows whose code is on any
-    code list or red flag, in any system (a list's ``except_lists`` only narrow it), and the
-    encounters that can be an index visit (eligible setting, intake period, and the encounter
-    of a principal low-back-pain diagnosis) or a hospice episode (measurement year).  Rows
-    outside it can never change a result, so they are counted but not kept.  The code, setting
-    and date tests run on the raw rows, before the rest is parsed.
+    code list or red flag, in any system (a list's ``except_lists`` only narrow it), and
+    the encounters that can be an index visit (eligible setting, intake period, and the
+    encounter of a principal low-back-pain diagnosis) or a hospice episode (measurement year).
+    Rows outside it can never change a result, so they are counted but not kept.  The code,
+    encounter and date tests run on the raw rows, before the rest is parsed, as a few string
+    comparisons per row (supersets again: see :func:`raw_code`).
     """
     entries = [e for code_list in lists.lists.values() for e in code_list.codes]
     entries += [e for flag in lists.red_flags.flags for e in flag.codes]
-    exact = sorted({e.normalised for e in entries if e.code})
-    prefixes = sorted({e.normalised for e in entries if e.prefix})
-    settings = sorted({*spec.eligible_settings, "hospice"})
-
     first = min(period.intake_start, period.year_start)
     last = max(period.intake_end, period.year_end)
 
-    def encounter(raw: ir.Table) -> ir.BooleanValue:
-        # Index visits (eligible settings, intake period) and hospice (measurement year), or
-        # more: both windows at once, on the raw setting and date.
-        setting = text(raw, "setting").lower().isin(settings)
-        return setting & as_date(raw, "date").between(first, last)
-
-    def encounter_checked(enc: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
+    def principal_lbp(used: Mapping[str, ir.Table]) -> ir.Table:
         dx = used["diagnoses"]
-        principal = dx.filter(
+        return dx.filter(
             dx.principal
             & dx.encounter_id.notnull()
             & list_matches(lists, spec.index_list, dx.code_system, dx.code)
         )
+
+    def encounter(raw: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
+        # The encounter of a principal low-back-pain diagnosis, or hospice, in either window.
+        # The id as read equals the trimmed id unless trimming changes it (``edge``).
+        enc_id = as_string(raw, "encounter_id")
+        edge = (enc_id < "!") | (enc_id.reverse() < "!")
+        index_visit = enc_id.isin(principal_lbp(used).encounter_id) | edge
+        hospice = as_string(raw, "setting").lower().contains("hospice")
+        return as_date(raw, "date").between(first, last) & (index_visit | hospice)
+
+    def encounter_checked(enc: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
         index_visit = (
             enc.setting.isin(list(spec.eligible_settings))
             & enc.date.between(period.intake_start, period.intake_end)
-            & enc.encounter_id.isin(principal.encounter_id)
+            & enc.encounter_id.isin(principal_lbp(used).encounter_id)
         )
         hospice = (enc.setting == "hospice") & enc.date.between(period.year_start, period.year_end)
         return index_visit | hospice
 
-    # Exact codes as one ``isin`` and prefixes as ``startswith`` on the raw code, whatever the
-    # code system (a superset again): engines test a raw row in a few string comparisons.
-    starts = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
-
-    def code(raw: ir.Table) -> ir.BooleanValue:
-        value = raw_code(raw)
+    def code_terms(value: ir.StringValue, codes: list[CodeEntry]) -> ir.BooleanValue:
+        # Exact codes as one ``isin``, prefixes as ``startswith`` (those no shorter one covers).
+        exact = sorted({e.normalised for e in codes if e.code})
+        prefixes = sorted({e.normalised for e in codes if e.prefix})
+        starts = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
         terms = [value.isin(exact)] if exact else []
         terms += [value.startswith(p) for p in starts]
-        if not terms:
-            return ibis.literal(False)
-        return reduce(lambda a, b: a | b, terms)
+        return reduce(lambda a, b: a | b, terms, ibis.literal(False))
+
+    def code(raw: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
+        # Whatever the code system: a test per system costs engines more than it saves.
+        return code_terms(raw_code(raw), entries)
 
     coded = Keep(raw=code)
     return {

@@ -135,10 +135,10 @@ def _run(
         # (a few percent); every other valid patient is not_eligible, no_index_encounter.
         indexed = measured.indexed.cache()
         status_counts = _status_counts(indexed, rows["patients"]["valid"])
-        lbp = indexed.filter(indexed.status != "not_eligible").execute()
+        lbp = frame(indexed.filter(indexed.status != "not_eligible"))
         lbp = lbp[list(RESULT_COLUMNS)].sort_values("patient_id").reset_index(drop=True)
         progress("reviewing charts of imaged patients")
-        hits = red_flag_hits(tables, indexed, lists).execute()
+        hits = frame(red_flag_hits(tables, indexed, lists))
         review = chart_review(lbp, hits, lists)
         if patients_out is not None:
             progress(f"writing {patients_out}")
@@ -155,6 +155,21 @@ def _run(
         )
         summary["warnings"] = warnings
         return AuditRun(summary, lbp, review, lists)
+
+
+def frame(expr: ir.Table) -> pd.DataFrame:
+    """``expr.execute()``: the same DataFrame, on DuckDB through one Arrow conversion.
+
+    Ibis's DuckDB ``execute`` turns every column that holds a null into Python objects value by
+    value before converting it; Arrow's own conversion gives the same frame several times faster.
+    """
+    if expr.get_backend().name != "duckdb":
+        return expr.execute()
+    from ibis.backends.duckdb.converter import DuckDBPandasData
+
+    df = DuckDBPandasData.convert_table(expr.to_pyarrow().to_pandas(), expr.schema())
+    result: pd.DataFrame = expr.__pandas_result__(df)
+    return result
 
 
 def _status_counts(indexed: ir.Table, valid_patients: int) -> pd.DataFrame:
