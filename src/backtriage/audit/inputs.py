@@ -197,8 +197,10 @@ def load_tables(
     limit; a persisted Spark DataFrame): the patients grouped by id (one row each, needed whole),
     and of the other tables only the valid rows ``keep`` selects (a few percent of a population:
     the rows whose codes are on a list, the encounters that can be an index visit or hospice),
-    which the measure and the chart review reuse.  A table without a ``keep`` rule is cached
-    whole.  The row accounting (:func:`account`) reads every row once more, the few columns its
+    which the measure and the chart review reuse: the rows the ``raw`` filter keeps, parsed,
+    then of those the valid ones (checked on the cached rows: engines would otherwise run the
+    checks in the file scan, on every row).  A table without a ``keep`` rule is cached whole.
+    The row accounting (:func:`account`) reads every row once more, the few columns its
     checks need.
     """
     files = find_table_files(folder)
@@ -231,7 +233,6 @@ def load_tables(
         source = raw[name]
         if rule.raw is not None:
             source = source.filter(rule.raw(source, used))
-        # Cached before the checks too: engines would run them in the file scan, on every row.
         table = _cache(_checked(source, name))
         ok = _valid(table, name)
         if rule.checked is not None:
