@@ -8,13 +8,12 @@ guessed.  The same expressions run on DuckDB and Spark.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 from ibis.backends import BaseBackend
 
 from backtriage.audit.layout import SYSTEMS_BY_TABLE, TABLES, TRUE_WORDS, TableLayout
@@ -23,18 +22,25 @@ from backtriage.errors import AuditInputError
 
 SUFFIXES: tuple[str, ...] = (".parquet", ".csv")
 
+#: The tables other than ``patients``, in the order the row accounting reports them.
+EVENT_TABLES: tuple[str, ...] = ("encounters", "diagnoses", "procedures", "medications")
 
-#: A predicate over a table.
-RowFilter = Callable[[ir.Table], ir.BooleanValue]
+#: The characters ``strip`` removes (``string.whitespace``, which Ibis trims), except the space.
+_EDGE_CHARS = "\t\n\x0b\x0c\r"
+
+
+#: A predicate over a table, which may read the tables kept before it.
+RowFilter = Callable[[ir.Table, Mapping[str, ir.Table]], ir.BooleanValue]
 
 
 @dataclass(frozen=True)
 class Keep:
     """Which valid rows of a table the audit can use (both filters may keep more).
 
-    ``raw`` runs on the table as read (through :func:`raw_text` / :func:`raw_code`), so engines
-    apply it in the file scan, before the other columns are parsed and the patient looked up;
-    ``checked`` runs on the checked table.
+    ``raw`` runs on the table as read (through :func:`raw_code`, :func:`as_date`, ...), so
+    engines apply it in the file scan, before the other columns are parsed; ``checked`` runs on
+    the checked rows ``raw`` kept.  Both may read the tables kept before (the second argument:
+    the coded tables are kept before the encounters).
     """
 
     raw: RowFilter | None = None
@@ -43,21 +49,25 @@ class Keep:
 
 @dataclass(frozen=True)
 class CheckedTables:
-    """Each table with a ``reject`` column (null when the row is valid), typed columns.
+    """The rows the audit uses, typed, and what :func:`account` needs to count every input row.
 
-    ``tables`` hold every input row (for the row accounting); ``used`` hold, materialised, the
-    valid rows the audit can use, when :func:`load_tables` was told which ones those are.
+    ``used`` holds the valid patients (one row each: ``patient_id``, ``birth_date``, ``sex``)
+    and, of each other table, the valid rows the ``keep`` rules of :func:`load_tables` selected,
+    with one check left out: whether the row's patient is a valid patient.  Every use of those
+    rows reaches a patient through the index visit, which is joined with the valid patients
+    first (``measure.index_events``), so a row of an unknown patient can never count; leaving
+    the check to that one small join spares a lookup of every row.  ``raw`` holds the tables as
+    read and ``patient_ids`` the patients grouped by id (``copies``, ``dated``), for
+    :func:`account`.
     """
 
-    tables: dict[str, ir.Table]
+    used: dict[str, ir.Table]
     missing_optional: dict[str, str]
-    used: dict[str, ir.Table] = field(default_factory=dict)
+    raw: dict[str, ir.Table]
+    patient_ids: ir.Table
 
     def valid(self, name: str) -> ir.Table:
-        if name in self.used:
-            return self.used[name]
-        table = self.tables[name]
-        return table.filter(table.reject.isnull()).drop("reject")
+        return self.used[name]
 
 
 def find_table_files(folder: Path) -> dict[str, Path]:
@@ -99,14 +109,19 @@ def _read(con: BaseBackend, path: Path, name: str) -> ir.Table:
         raise AuditInputError(f"cannot read {path}: {exc}") from exc
 
 
-def _text(table: ir.Table, column: str) -> ir.StringValue:
-    """A column as trimmed text; an absent optional column is all null."""
-    if column not in table.columns:
-        return ibis.null().cast("string")
+def as_string(table: ir.Table, column: str) -> ir.StringValue:
+    """A column as read, as text (a Parquet file may hold dates or numbers)."""
     column_value = table[column]
     if not column_value.type().is_string():
         column_value = column_value.cast("string")
-    return _strip(column_value).nullif("")
+    return column_value
+
+
+def text(table: ir.Table, column: str) -> ir.StringValue:
+    """A column as trimmed text, empty text as null; an absent optional column is all null."""
+    if column not in table.columns:
+        return ibis.null().cast("string")
+    return _strip(as_string(table, column)).nullif("")
 
 
 def _strip(value: ir.StringValue) -> ir.StringValue:
@@ -114,65 +129,79 @@ def _strip(value: ir.StringValue) -> ir.StringValue:
 
     Trimming a set of characters costs engines several times a plain scan of the column, and
     almost no value needs it.  Every character ``strip`` removes (``string.whitespace``) is at
-    most U+0020, so a value whose first and last characters are above that is already stripped.
+    most U+0020, so a value whose first and last bytes are above that is already stripped.
+    Both tests are byte comparisons (strings compare bytewise on both engines): the first byte
+    is above U+0020 exactly when the value sorts at or after ``"!"``, and the last byte is the
+    first of the reversed value.
     """
-    edge = (value.ascii_str() <= 32) | (value.right(1).ascii_str() <= 32)
+    edge = (value < "!") | (value.reverse() < "!")
     return ibis.ifelse(edge, value.strip(), value)
+
+
+def _given(table: ir.Table, column: str) -> ir.BooleanValue:
+    """``text(table, column).notnull()``, without trimming values that start with a letter."""
+    if column not in table.columns:
+        return ibis.literal(False)
+    value = as_string(table, column)
+    # A first byte above U+0020 is kept by ``strip``: the text cannot be empty.
+    return ibis.ifelse(value >= "!", True, _strip(value).nullif("").notnull()).fill_null(False)
+
+
+def _parsed(table: ir.Table, column: str, to: str) -> ir.Value:
+    """``text(table, column).try_cast(to)``, trimming only values that do not parse as they are.
+
+    Both engines skip the characters ``strip`` removes when they cast text to a date or a number,
+    so a value that parses untrimmed parses to the same value trimmed.
+    """
+    if column in table.columns and table[column].type().is_string():
+        return ibis.coalesce(table[column].try_cast(to), text(table, column).try_cast(to))
+    return text(table, column).try_cast(to)
+
+
+def as_date(table: ir.Table, column: str) -> ir.DateValue:
+    """``text(table, column).try_cast("date")``, cheaper (see :func:`_parsed`)."""
+    return _parsed(table, column, "date")
 
 
 def _code(table: ir.Table) -> ir.StringValue:
     """Normalised code: the rule of :func:`backtriage.audit.codes.normalise_code`, in the engine."""
-    return _normalise(_text(table, "code"))
+    return _normalise(text(table, "code"))
 
 
 def _normalise(code: ir.StringValue) -> ir.StringValue:
     return code.upper().replace(".", "").replace(" ", "")
 
 
-def raw_text(table: ir.Table, column: str) -> ir.StringValue:
-    """A raw column as the checked table will hold it, except that empty text stays empty.
-
-    For filters on the raw rows: there a plain ``strip`` costs engines less than
-    :func:`_strip` (the filter sits in the file scan).
-    """
-    column_value = table[column]
-    if not column_value.type().is_string():
-        column_value = column_value.cast("string")
-    return column_value.strip()
-
-
 def raw_code(table: ir.Table) -> ir.StringValue:
-    """The normalised code of a raw row (empty text stays empty: no code list holds it)."""
-    return _normalise(raw_text(table, "code"))
+    """The code of a raw row for superset tests: normalised, without any whitespace.
 
-
-def _date(table: ir.Table, column: str) -> ir.DateValue:
-    return _text(table, column).try_cast("date")
-
-
-def _first_reject(*checks: tuple[ir.BooleanValue, str]) -> ir.StringValue:
-    """The reason of the first failing check, else null."""
-    case = ibis.cases(*((cond, ibis.literal(reason)) for cond, reason in checks), else_=None)
-    return case.cast("string")
+    Where the checked code (trimmed, then normalised) equals a listed code, this equals it too:
+    trimming removes whitespace at the ends only, and a listed code holds none.  It costs
+    engines a few character replacements instead of a trim.
+    """
+    value = as_string(table, "code").upper()
+    for char in ".", " ", *_EDGE_CHARS:
+        value = value.replace(char, "")
+    return value
 
 
 def load_tables(
     con: BaseBackend,
     folder: Path,
     *,
-    materialize: bool = True,
     keep: Mapping[str, Keep] | None = None,
 ) -> CheckedTables:
-    """Read the tabular files of ``folder`` and attach a reject reason to every bad row.
+    """Read the tabular files of ``folder``; cache the valid patients and the rows to keep.
 
-    Every file is read and parsed where it is used, in the engine: once for the row accounting
-    (:func:`account`, an aggregate: nothing is materialised) and once for the rows the audit
-    uses.  With ``materialize``, the checked patients (one row each, needed whole) and, of the
-    other tables, only the valid rows ``keep`` selects (a few percent of a population: the rows
-    whose codes are on a list, the encounters that can be an index visit or hospice) are cached
-    in the engine (a DuckDB temp table, which spills to the temp directory under a memory limit;
-    a persisted Spark DataFrame), so the measure and the chart review reuse them.  A table
-    without a ``keep`` filter is cached whole.
+    Cached in the engine (a DuckDB temp table, which spills to the temp directory under a memory
+    limit; a persisted Spark DataFrame): the patients grouped by id (one row each, needed whole),
+    and of the other tables only the valid rows ``keep`` selects (a few percent of a population:
+    the rows whose codes are on a list, the encounters that can be an index visit or hospice),
+    which the measure and the chart review reuse: the rows the ``raw`` filter keeps, parsed,
+    then of those the valid ones (checked on the cached rows: engines would otherwise run the
+    checks in the file scan, on every row).  A table without a ``keep`` rule is cached whole.
+    The row accounting (:func:`account`) reads every row once more, the few columns its
+    checks need.
     """
     files = find_table_files(folder)
     raw: dict[str, ir.Table] = {}
@@ -191,157 +220,152 @@ def load_tables(
     if problems:
         raise AuditInputError("; ".join(problems))
     missing_optional = {t.name: t.note for t in TABLES if not t.required_file and t.name not in raw}
-    patients = _patients(raw["patients"])
-    if materialize:
-        patients = _cache(patients)
-    tables = {"patients": patients}
-    valid_ids = (
-        tables["patients"]
-        .filter(tables["patients"].reject.isnull())
-        .select(known_id="patient_id")
-        .distinct()
+    patient_ids = _cache(_patient_ids(raw["patients"]))
+    valid = patient_ids.filter(
+        patient_ids.patient_id.notnull() & (patient_ids.copies == 1) & (patient_ids.dated == 1)
     )
-    if materialize:
-        valid_ids = _cache(valid_ids)
-    used: dict[str, ir.Table] = {}
-    for name in ("encounters", "diagnoses", "procedures", "medications"):
+    used: dict[str, ir.Table] = {"patients": valid.select("patient_id", "birth_date", "sex")}
+    # The coded tables first: the encounters' rule may read them.
+    for name in ("diagnoses", "procedures", "medications", "encounters"):
         if name not in raw:
             continue
-        tables[name] = _checked(raw[name], name, valid_ids)
-        if materialize:
-            rule = (keep or {}).get(name, Keep())
-            source = raw[name] if rule.raw is None else raw[name].filter(rule.raw(raw[name]))
-            table = _checked(source, name, valid_ids)
-            ok = table.reject.isnull()
-            if rule.checked is not None:
-                ok = ok & rule.checked(table)
-            used[name] = _cache(table.filter(ok).drop("reject"))
-    return CheckedTables(tables, missing_optional, used)
-
-
-def _checked(raw: ir.Table, name: str, valid_ids: ir.Table) -> ir.Table:
-    if name == "encounters":
-        return _encounters(raw, valid_ids)
-    return _coded(raw, name, valid_ids)
+        rule = (keep or {}).get(name, Keep())
+        source = raw[name]
+        if rule.raw is not None:
+            source = source.filter(rule.raw(source, used))
+        table = _cache(_checked(source, name))
+        ok = _valid(table, name)
+        if rule.checked is not None:
+            ok = ok & rule.checked(table, used)
+        used[name] = _cache(table.filter(ok))
+    used = {name: used[name] for name in ("patients", *EVENT_TABLES) if name in used}
+    return CheckedTables(used, missing_optional, raw, patient_ids)
 
 
 def _cache(table: ir.Table) -> ir.Table:
     return table.cache()
 
 
-def _patients(raw: ir.Table) -> ir.Table:
+def _patient_ids(raw: ir.Table) -> ir.Table:
+    """The patients grouped by id: how many rows (``copies``), how many with a date (``dated``).
+
+    A valid patient is an id with one row, and a birth date on it; every copy of a duplicated
+    id is rejected (which birth date is right cannot be known).
+    """
     t = raw.select(
-        patient_id=_text(raw, "patient_id"),
-        birth_date=_date(raw, "birth_date"),
-        sex=_text(raw, "sex"),
+        patient_id=text(raw, "patient_id"),
+        birth_date=as_date(raw, "birth_date"),
+        sex=text(raw, "sex"),
     )
-    # Every copy of a duplicated id is rejected: which birth date is right cannot be known.
-    counts = t.group_by(dup_id="patient_id").agg(copies=ibis._.count())
-    t = t.left_join(counts, t.patient_id == counts.dup_id)
-    t = t.mutate(
-        reject=_first_reject(
-            (t.patient_id.isnull(), "missing_patient_id"),
-            (t.birth_date.isnull(), "bad_date"),
-            (t.copies > 1, "duplicate_patient_id"),
+    return t.group_by("patient_id").agg(
+        copies=t.count(),
+        dated=t.birth_date.count(),
+        # One row for a valid patient: its own values.
+        birth_date=t.birth_date.max(),
+        sex=t.sex.max(),
+    )
+
+
+def _checked(raw: ir.Table, name: str) -> ir.Table:
+    """The rows of ``raw`` typed (their checks: :func:`_valid`)."""
+    if name == "encounters":
+        return raw.select(
+            encounter_id=text(raw, "encounter_id"),
+            patient_id=text(raw, "patient_id"),
+            date=as_date(raw, "date"),
+            setting=text(raw, "setting").lower(),
+            clinician_id=text(raw, "clinician_id"),
+            site_id=text(raw, "site_id"),
         )
-    )
-    return t.drop("dup_id", "copies")
-
-
-def _with_known_patient(t: ir.Table, valid_ids: ir.Table) -> ir.Table:
-    joined = t.left_join(valid_ids, t.patient_id == valid_ids.known_id)
-    return joined.mutate(patient_known=joined.known_id.notnull()).drop("known_id")
-
-
-def _encounters(raw: ir.Table, valid_ids: ir.Table) -> ir.Table:
-    t = raw.select(
-        encounter_id=_text(raw, "encounter_id"),
-        patient_id=_text(raw, "patient_id"),
-        date=_date(raw, "date"),
-        setting=_text(raw, "setting").lower(),
-        clinician_id=_text(raw, "clinician_id"),
-        site_id=_text(raw, "site_id"),
-    )
-    t = _with_known_patient(t, valid_ids)
-    t = t.mutate(
-        reject=_first_reject(
-            (t.patient_id.isnull(), "missing_patient_id"),
-            (~t.patient_known, "missing_patient"),
-            (t.encounter_id.isnull(), "missing_encounter_id"),
-            (t.date.isnull(), "bad_date"),
-            (t.setting.isnull() | ~t.setting.isin(list(SETTINGS)), "unknown_setting"),
-        )
-    )
-    return t.drop("patient_known")
-
-
-def _coded(raw: ir.Table, name: str, valid_ids: ir.Table) -> ir.Table:
     date_column = "start_date" if name == "medications" else "date"
     columns: dict[str, ir.Value] = {
-        "patient_id": _text(raw, "patient_id"),
-        "date": _date(raw, date_column),
-        "code_system": _text(raw, "code_system").lower(),
+        "patient_id": text(raw, "patient_id"),
+        "date": as_date(raw, date_column),
+        "code_system": text(raw, "code_system").lower(),
         "code": _code(raw),
-        # Null exactly when the normalised code is; the row accounting reads only this.
-        "code_given": _text(raw, "code").notnull(),
-        "record_id": _text(raw, "record_id"),
+        "record_id": text(raw, "record_id"),
     }
     if name != "medications":
-        columns["encounter_id"] = _text(raw, "encounter_id")
+        columns["encounter_id"] = text(raw, "encounter_id")
     if name == "diagnoses":
-        # Equalities, not ``isin``: DuckDB plans an ``isin`` as a join, which it then runs even
-        # for the row accounting, which never reads this column.
-        principal = _text(raw, "principal").lower()
+        # Equalities, not ``isin``: DuckDB plans an ``isin`` as a join.
+        principal = text(raw, "principal").lower()
         columns["principal"] = reduce(
             lambda a, b: a | b, (principal == word for word in TRUE_WORDS)
         ).fill_null(False)
     if name == "medications":
-        columns["days_supply"] = _text(raw, "days_supply").try_cast("int64")
-    t = _with_known_patient(raw.select(**columns), valid_ids)
-    checks: list[tuple[ir.BooleanValue, str]] = [
-        (t.patient_id.isnull(), "missing_patient_id"),
-        (~t.patient_known, "missing_patient"),
-        (t.date.isnull(), "bad_date"),
-        (~t.code_given, "missing_code"),
-        (
-            t.code_system.isnull() | ~t.code_system.isin(list(SYSTEMS_BY_TABLE[name])),
-            "unknown_code_system",
-        ),
+        columns["days_supply"] = _parsed(raw, "days_supply", "int64")
+    return raw.select(**columns)
+
+
+def _valid(t: ir.Table, name: str) -> ir.BooleanValue:
+    """Every check of a typed row passes, but one: whether the patient is known.
+
+    That check is left out (see :class:`CheckedTables`).
+    """
+    if name == "encounters":
+        return _all_pass(
+            t.patient_id.isnull(),
+            t.encounter_id.isnull(),
+            t.date.isnull(),
+            _unknown_setting(t.setting),
+        )
+    failures = [
+        t.patient_id.isnull(),
+        t.date.isnull(),
+        t.code.isnull(),
+        _unknown_system(t.code_system, name),
     ]
     if name == "medications":
-        checks.append(((t.days_supply.isnull()) | (t.days_supply < 1), "bad_days_supply"))
-    t = t.mutate(reject=_first_reject(*checks))
-    return t.drop("patient_known", "code_given")
+        failures.append(_bad_days_supply(t.days_supply))
+    return _all_pass(*failures)
+
+
+def _all_pass(*failures: ir.BooleanValue) -> ir.BooleanValue:
+    """None of ``failures`` holds (a null test does not fail a row, as in ``ibis.cases``)."""
+    return reduce(lambda a, b: a & b, (~f.fill_null(False) for f in failures))
+
+
+def _unknown_setting(setting: ir.StringValue) -> ir.BooleanValue:
+    return setting.isnull() | ~setting.isin(list(SETTINGS))
+
+
+def _unknown_system(system: ir.StringValue, name: str) -> ir.BooleanValue:
+    return system.isnull() | ~system.isin(list(SYSTEMS_BY_TABLE[name]))
+
+
+def _bad_days_supply(days: ir.IntegerValue) -> ir.BooleanValue:
+    return days.isnull() | (days < 1)
 
 
 def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
-    """Row accounting: one aggregate query per table, over every input row.
+    """Row accounting: every input row is valid or rejected with its reason.
 
-    One query per table, not one union: DuckDB would hold every table's patient lookup at once,
-    which does not fit a small ``memory_limit``.
+    Two queries: the patients, from their cached grouping by id; the other tables in one pass
+    over their rows (the columns the checks read), one lookup of the patient of every row among
+    the valid patients, and a count of the rows by outcome.  The text columns with few values
+    (code system, setting) are counted as read and trimmed, lower-cased and checked on the
+    counts.
 
     Returns (per table: total, valid, and rejected by reason; per coded table: valid rows by
     code system, to warn about systems no list uses).
     """
-    parts = []
-    for name, table in tables.tables.items():
-        system = table.code_system if "code_system" in table.columns else ibis.null().cast("string")
-        parts.append(
-            table.select(reason=table.reject.fill_null("valid"), system=system)
-            .group_by("reason", "system")
-            .agg(n=ibis._.count())
-            .mutate(table=ibis.literal(name))
-        )
-    frame = pd.concat([part.execute() for part in parts], ignore_index=True)
-    rows: dict[str, dict[str, int]] = {}
+    counts: dict[str, dict[str, int]] = {"patients": _patient_counts(tables.patient_ids)}
     in_use: dict[str, dict[str, int]] = {}
-    for name in tables.tables:
-        part = frame[frame["table"] == name]
-        by_reason: dict[str, int] = {}
-        for reason, system, n in zip(part["reason"], part["system"], part["n"], strict=True):
-            by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
-            if reason == "valid" and name in ("diagnoses", "procedures", "medications"):
-                in_use.setdefault(name, {})[str(system)] = int(n)
+    names = [name for name in EVENT_TABLES if name in tables.raw]
+    frame = _event_counts(tables, names).execute()
+    for name in names:
+        counts[name] = {}
+    for name, reason, system, n in zip(
+        frame["table"], frame["reason"], frame["system"], frame["n"], strict=True
+    ):
+        by_reason = counts[str(name)]
+        by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
+        if reason == "valid" and name != "encounters":
+            in_use.setdefault(str(name), {})[str(system)] = int(n)
+    rows: dict[str, dict[str, int]] = {}
+    for name in ("patients", *names):
+        by_reason = counts[name]
         valid = by_reason.pop("valid", 0)
         rows[name] = {
             "rows": valid + sum(by_reason.values()),
@@ -349,6 +373,91 @@ def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str,
             **{f"rejected_{reason}": n for reason, n in sorted(by_reason.items())},
         }
     return rows, in_use
+
+
+def _patient_counts(patient_ids: ir.Table) -> dict[str, int]:
+    """Rows of ``patients`` by outcome: checks in order missing id, bad date, duplicate id."""
+    t = patient_ids
+    frame = (
+        t.group_by(no_id=t.patient_id.isnull(), duplicated=t.copies > 1)
+        .agg(rows=t.copies.sum(), dated=t.dated.sum())
+        .execute()
+    )
+    out: dict[str, int] = {}
+    for no_id, duplicated, rows, dated in zip(
+        frame["no_id"], frame["duplicated"], frame["rows"], frame["dated"], strict=True
+    ):
+        if no_id:
+            out["missing_patient_id"] = out.get("missing_patient_id", 0) + int(rows)
+            continue
+        outcome = "duplicate_patient_id" if duplicated else "valid"
+        for reason, n in (("bad_date", int(rows) - int(dated)), (outcome, int(dated))):
+            if n:
+                out[reason] = out.get(reason, 0) + n
+    return out
+
+
+def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
+    """(table, reason, system, n) over every row of the tables ``names``; reason ``valid``."""
+    parts = []
+    for name in names:
+        raw = tables.raw[name]
+        if name == "encounters":
+            given, category, extra_ok = _given(raw, "encounter_id"), "setting", ibis.literal(True)
+        else:
+            given, category = _given(raw, "code"), "code_system"
+            extra_ok = ibis.literal(True)
+            if name == "medications":
+                extra_ok = ~_bad_days_supply(_parsed(raw, "days_supply", "int64"))
+        date_column = "start_date" if name == "medications" else "date"
+        parts.append(
+            raw.select(
+                table=ibis.literal(name),
+                patient_id=text(raw, "patient_id"),
+                dated=as_date(raw, date_column).notnull(),
+                given=given,
+                # As read: trimmed and lower-cased below, once per distinct value.
+                category=as_string(raw, category),
+                extra_ok=extra_ok.fill_null(False),
+            )
+        )
+    rows = ibis.union(*parts, distinct=False)
+    valid = tables.valid("patients").select(known_id="patient_id")
+    rows = rows.left_join(valid, rows.patient_id == valid.known_id)
+    grouped = rows.group_by(
+        "table",
+        "dated",
+        "given",
+        "category",
+        "extra_ok",
+        no_id=rows.patient_id.isnull(),
+        known=rows.known_id.notnull(),
+    ).agg(n=ibis._.count())
+    g = grouped
+    value = _strip(g.category).nullif("").lower()
+    is_encounter = g.table == "encounters"
+    system_ok = ibis.cases(
+        *(
+            (g.table == name, ~_unknown_system(value, name))
+            for name in names
+            if name in SYSTEMS_BY_TABLE
+        ),
+        else_=False,
+    )
+    reason = ibis.cases(
+        (g.no_id, "missing_patient_id"),
+        (~g.known, "missing_patient"),
+        (is_encounter & ~g.given, "missing_encounter_id"),
+        (~g.dated, "bad_date"),
+        (is_encounter & _unknown_setting(value), "unknown_setting"),
+        (~is_encounter & ~g.given, "missing_code"),
+        (~is_encounter & ~system_ok, "unknown_code_system"),
+        (~g.extra_ok, "bad_days_supply"),
+        else_="valid",
+    )
+    system = ibis.ifelse(is_encounter, ibis.null().cast("string"), value)
+    out = g.select("table", reason=reason, system=system, n=g.n)
+    return out.group_by("table", "reason", "system").agg(n=out.n.sum())
 
 
 def describe_layout(layout: TableLayout) -> str:

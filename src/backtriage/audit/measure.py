@@ -16,15 +16,15 @@ Per patient, in this order:
 from __future__ import annotations
 
 import datetime as dt
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
 
 import ibis
 import ibis.expr.types as ir
 
-from backtriage.audit.codes import CodeLists, list_matches
-from backtriage.audit.inputs import CheckedTables, Keep, raw_code, raw_text
+from backtriage.audit.codes import CodeEntry, CodeLists, list_matches
+from backtriage.audit.inputs import CheckedTables, Keep, as_date, as_string, raw_code
 from backtriage.audit.spec import Exclusion, MeasureSpec, Period
 
 NEGATIVE_HISTORY_REASON = "lbp_diagnosis_prior_180d"
@@ -47,9 +47,14 @@ RESULT_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class MeasureTables:
-    """The result and the intermediate tables the report reuses."""
+    """The result and the intermediate tables the report reuses.
+
+    ``patients`` has one row per valid patient; ``indexed`` the same rows for the patients who
+    have an index visit (every other patient is ``not_eligible``, ``no_index_encounter``).
+    """
 
     patients: ir.Table
+    indexed: ir.Table
     index: ir.Table
     events: ir.Table
 
@@ -89,47 +94,61 @@ def _record(t: ir.Table) -> ir.StringValue:
 def used_rows(spec: MeasureSpec, period: Period, lists: CodeLists) -> dict[str, Keep]:
     """Which valid rows the measure and the chart review can use, per table (for ``load_tables``).
 
-    A superset of every filter below and in ``red_flags.py``: encounters that can be an index
-    visit (eligible setting, intake period) or a hospice episode (measurement year), and coded
-    rows whose code is on any code list or red flag, in any system (a list's ``except_lists``
-    only narrow it).  Rows outside it can never change a result, so they are counted but not
-    kept.  The code and setting tests run on the raw rows, before the rest is parsed.
+    A superset of every filter below and in ``red_flags.py``: coded rows whose code is on any
+    code list or red flag, in any system (a list's ``except_lists`` only narrow it), and
+    the encounters that can be an index visit (eligible setting, intake period, and the
+    encounter of a principal low-back-pain diagnosis) or a hospice episode (measurement year).
+    Rows outside it can never change a result, so they are counted but not kept.  The code,
+    encounter and date tests run on the raw rows, before the rest is parsed, as a few string
+    comparisons per row (supersets again: see :func:`raw_code`).
     """
     entries = [e for code_list in lists.lists.values() for e in code_list.codes]
     entries += [e for flag in lists.red_flags.flags for e in flag.codes]
-    exact = sorted({e.normalised for e in entries if e.code})
-    prefixes = sorted({e.normalised for e in entries if e.prefix})
-    settings = sorted({*spec.eligible_settings, "hospice"})
-
     first = min(period.intake_start, period.year_start)
     last = max(period.intake_end, period.year_end)
 
-    def encounter(raw: ir.Table) -> ir.BooleanValue:
-        # Index visits (eligible settings, intake period) and hospice (measurement year), or
-        # more: both windows at once, on the raw setting and date.
-        setting = raw_text(raw, "setting").lower().isin(settings)
-        return setting & raw_text(raw, "date").try_cast("date").between(first, last)
-
-    # One regular expression over the normalised code, whatever the code system (a superset
-    # again): engines test it once per row, where a long ``isin`` and one test per prefix
-    # length would each normalise the code again.
-    pattern = "|".join(
-        part
-        for part in (
-            f"^(?:{'|'.join(map(re.escape, exact))})$" if exact else "",
-            f"^(?:{'|'.join(map(re.escape, prefixes))})" if prefixes else "",
+    def principal_lbp(used: Mapping[str, ir.Table]) -> ir.Table:
+        dx = used["diagnoses"]
+        return dx.filter(
+            dx.principal
+            & dx.encounter_id.notnull()
+            & list_matches(lists, spec.index_list, dx.code_system, dx.code)
         )
-        if part
-    )
 
-    def code(raw: ir.Table) -> ir.BooleanValue:
-        if not pattern:
-            return ibis.literal(False)
-        return raw_code(raw).re_search(pattern)
+    def encounter(raw: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
+        # The encounter of a principal low-back-pain diagnosis, or hospice, in either window.
+        # The id as read equals the trimmed id unless trimming changes it (``edge``).
+        enc_id = as_string(raw, "encounter_id")
+        edge = (enc_id < "!") | (enc_id.reverse() < "!")
+        index_visit = enc_id.isin(principal_lbp(used).encounter_id) | edge
+        hospice = as_string(raw, "setting").lower().contains("hospice")
+        return as_date(raw, "date").between(first, last) & (index_visit | hospice)
+
+    def encounter_checked(enc: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
+        index_visit = (
+            enc.setting.isin(list(spec.eligible_settings))
+            & enc.date.between(period.intake_start, period.intake_end)
+            & enc.encounter_id.isin(principal_lbp(used).encounter_id)
+        )
+        hospice = (enc.setting == "hospice") & enc.date.between(period.year_start, period.year_end)
+        return index_visit | hospice
+
+    def code_terms(value: ir.StringValue, codes: list[CodeEntry]) -> ir.BooleanValue:
+        # Exact codes as one ``isin``, prefixes as ``startswith`` (those no shorter one covers).
+        exact = sorted({e.normalised for e in codes if e.code})
+        prefixes = sorted({e.normalised for e in codes if e.prefix})
+        starts = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+        terms = [value.isin(exact)] if exact else []
+        terms += [value.startswith(p) for p in starts]
+        return reduce(lambda a, b: a | b, terms, ibis.literal(False))
+
+    def code(raw: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
+        # Whatever the code system: a test per system costs engines more than it saves.
+        return code_terms(raw_code(raw), entries)
 
     coded = Keep(raw=code)
     return {
-        "encounters": Keep(raw=encounter),
+        "encounters": Keep(raw=encounter, checked=encounter_checked),
         "diagnoses": coded,
         "procedures": coded,
         "medications": coded,
@@ -157,7 +176,10 @@ def coded_events(tables: CheckedTables) -> ir.Table:
 def index_events(
     tables: CheckedTables, spec: MeasureSpec, period: Period, lists: CodeLists
 ) -> ir.Table:
-    """Day 0 of each patient who has one: the first qualifying encounter (ties: lowest id)."""
+    """Day 0 of each valid patient who has one: the first qualifying encounter (ties: lowest id).
+
+    With the patient's birth date.
+    """
     dx = tables.valid("diagnoses")
     enc = tables.valid("encounters")
     principal = dx.filter(
@@ -180,12 +202,18 @@ def index_events(
             order_by=[joined.date, joined.encounter_id, joined.index_code],
         )
     )
-    return ranked.filter(ranked.rank == 0).select(
-        idx_patient="patient_id",
-        index_date="date",
-        index_encounter_id="encounter_id",
-        clinician_id="clinician_id",
-        site_id="site_id",
+    first = ranked.filter(ranked.rank == 0)
+    # The valid patients only (the kept rows were not checked against them), with the birth
+    # date the age needs.
+    patients = tables.valid("patients")
+    first = first.inner_join(patients, first.patient_id == patients.patient_id)
+    return first.select(
+        idx_patient=first.patient_id,
+        index_date=first.date,
+        index_encounter_id=first.encounter_id,
+        clinician_id=first.clinician_id,
+        site_id=first.site_id,
+        birth_date=first.birth_date,
     )
 
 
@@ -228,7 +256,7 @@ def exclusion_events(
         if exclusion.list is None:
             out.append(_hospice_rows(tables, index, period, rank, exclusion.reason))
         elif exclusion.min_days_supply is not None:
-            if "medications" in tables.tables:
+            if "medications" in tables.used:
                 out.append(_steroid_rows(tables, index, exclusion.list, exclusion, rank, lists))
         else:
             branches.append(
@@ -359,10 +387,19 @@ def measure(
     first_excl = excl_ranked.filter(excl_ranked.rank == 0).drop("rank", "ex_rank", "ex_date")
     imaging = imaging_events(events, index, spec, lists)
 
-    t = patients.left_join(index, patients.patient_id == index.idx_patient)
-    t = t.left_join(first_excl, t.patient_id == first_excl.ex_patient)
-    t = t.left_join(imaging, t.patient_id == imaging.im_patient)
+    def outcomes(t: ir.Table) -> ir.Table:
+        t = t.left_join(first_excl, t.idx_patient == first_excl.ex_patient)
+        return t.left_join(imaging, t.idx_patient == imaging.im_patient)
 
+    indexed = _result(outcomes(index), spec, period, patient_id="idx_patient")
+    full = patients.left_join(index.drop("birth_date"), patients.patient_id == index.idx_patient)
+    result = _result(outcomes(full), spec, period, patient_id="patient_id")
+    return MeasureTables(patients=result, indexed=indexed, index=index, events=events)
+
+
+def _result(t: ir.Table, spec: MeasureSpec, period: Period, *, patient_id: str) -> ir.Table:
+    """The result columns of ``t``: patients (``patient_id``) with their day 0, if any, and its
+    first exclusion and first imaging, if any."""
     age_min = _age_at(t.birth_date, _anchor(spec.age.min_anchor, period))
     age_max = _age_at(t.birth_date, _anchor(spec.age.max_anchor, period))
     has_index = t.index_date.notnull()
@@ -381,8 +418,8 @@ def measure(
         else_=ibis.null().cast("string"),
     )
     in_denominator = has_index & age_ok & ~excluded
-    result = t.select(
-        patient_id=t.patient_id,
+    return t.select(
+        patient_id=t[patient_id],
         status=status,
         imaged=ibis.ifelse(
             in_denominator, t.days_to_imaging.notnull(), ibis.null().cast("boolean")
@@ -397,7 +434,6 @@ def measure(
         days_to_imaging=ibis.ifelse(in_denominator, t.days_to_imaging, ibis.null().cast("int64")),
         imaging_record=ibis.ifelse(in_denominator, t.imaging_record, ibis.null().cast("string")),
     )
-    return MeasureTables(patients=result, index=index, events=events)
 
 
 def _anchor(name: str, period: Period) -> dt.date:

@@ -24,7 +24,7 @@ def flag_entries(lists: CodeLists) -> dict[str, tuple[CodeEntry, ...]]:
 def _chart(tables: CheckedTables) -> ir.Table:
     parts = []
     for name in ("diagnoses", "procedures", "medications"):
-        if name in tables.tables:
+        if name in tables.used:
             t = tables.valid(name)
             parts.append(t.select("patient_id", "date", "code_system", "code"))
     return ibis.union(*parts, distinct=False)
@@ -68,9 +68,14 @@ def chart_review(
     ):
         by_patient.setdefault(str(pid), []).append(f"{flag} ({code}, day {int(day)})")
     rows = []
-    for row in imaged.itertuples(index=False):
-        flags = sorted(set(by_patient.get(str(row.patient_id), [])))
-        day = int(row.days_to_imaging)
+    for pid, clinician, days in zip(
+        imaged["patient_id"].tolist(),
+        imaged["clinician_id"].tolist(),
+        imaged["days_to_imaging"].tolist(),
+        strict=True,
+    ):
+        flags = sorted(set(by_patient.get(str(pid), [])))
+        day = int(days)
         text = (
             f"imaged at day {day}, red flag(s) recorded: {'; '.join(flags)}"
             if flags
@@ -78,8 +83,8 @@ def chart_review(
         )
         rows.append(
             {
-                "patient_id": str(row.patient_id),
-                "clinician_id": None if pd.isna(row.clinician_id) else str(row.clinician_id),
+                "patient_id": str(pid),
+                "clinician_id": None if pd.isna(clinician) else str(clinician),
                 "day": day,
                 "flags": flags,
                 "text": text,

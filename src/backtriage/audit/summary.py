@@ -28,10 +28,10 @@ def _grouped(denominator: pd.DataFrame, column: str) -> list[dict[str, Any]]:
     if denominator.empty:
         return []
     keys = denominator[column].fillna("(unknown)")
-    grouped = denominator.assign(key=keys).groupby("key", sort=True)["imaged"]
+    grouped = denominator.assign(key=keys).groupby("key", sort=True)["imaged"].agg(["size", "sum"])
     rows = []
-    for key, imaged in grouped:
-        rows.append({column: str(key), **_rate_row(int(imaged.size), int(imaged.sum()))})
+    for key, size, imaged in zip(grouped.index, grouped["size"], grouped["sum"], strict=True):
+        rows.append({column: str(key), **_rate_row(int(size), int(imaged))})
     rows.sort(key=lambda r: (r["rate"] if r["rate"] is not None else 2.0, r[column]))
     return rows
 
@@ -39,10 +39,17 @@ def _grouped(denominator: pd.DataFrame, column: str) -> list[dict[str, Any]]:
 def _trend(denominator: pd.DataFrame) -> list[dict[str, Any]]:
     if denominator.empty:
         return []
-    month = pd.to_datetime(denominator["index_date"]).dt.strftime("%Y-%m")
+    dates = pd.to_datetime(denominator["index_date"])
+    # Grouped by year * 100 + month, which sorts as its "YYYY-MM" text does (index dates lie
+    # in the intake period: four-digit years).
+    month = dates.dt.year * 100 + dates.dt.month
+    grouped = (
+        denominator.assign(month=month).groupby("month", sort=True)["imaged"].agg(["size", "sum"])
+    )
     rows = []
-    for key, imaged in denominator.assign(month=month).groupby("month", sort=True)["imaged"]:
-        rows.append({"month": str(key), **_rate_row(int(imaged.size), int(imaged.sum()))})
+    for key, size, imaged in zip(grouped.index, grouped["size"], grouped["sum"], strict=True):
+        text = f"{int(key) // 100:04d}-{int(key) % 100:02d}"
+        rows.append({"month": text, **_rate_row(int(size), int(imaged))})
     return rows
 
 
