@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from tests.conftest import _ASSESSMENT_VALIDATOR
@@ -63,3 +65,14 @@ def test_openapi_lists_the_routes(insecure: Any) -> None:
         "/cds-services/{service_id}/feedback",
         "/fhir/Questionnaire/lbp-intake",
     } <= set(paths)
+
+
+def test_insecure_warning_is_printed_once(db_path: str) -> None:
+    # In a fresh process: pytest's own log capture would hide a second copy.
+    script = (
+        "from backtriage.service.app import create_app\n"
+        "from backtriage.service.settings import Settings\n"
+        f"create_app(Settings(db={db_path!r}, insecure_no_auth=True))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stderr.count("NOT authenticated") == 1, run.stderr

@@ -54,8 +54,9 @@ def create_app(
     caller = Caller(knowledge, codes, settings, store)
     verifier = Verifier(settings, store)
     if settings.insecure_no_auth:
-        log.warning(INSECURE_WARNING)
-        print(INSECURE_WARNING, file=sys.stderr)
+        print(INSECURE_WARNING, file=sys.stderr)  # always seen, whatever the logging set-up
+        if log.hasHandlers():  # and in the logs when there are any (else it would print twice)
+            log.warning(INSECURE_WARNING)
     elif not settings.trust:
         log.warning("no --trust given: every CDS Hooks call will be refused (401)")
 
