@@ -49,6 +49,7 @@ from typing import Any
 
 from backtriage.text.matcher import TokenMatcher
 from backtriage.text.rules import Rules
+from backtriage.text.tokens import Tokens
 
 # Third-party import noise stays here: spaCy 3.7 imports click's deprecated parser (a
 # DeprecationWarning with click >= 8.2), medspaCy calls ``warnings.filterwarnings("ignore")``
@@ -157,6 +158,7 @@ class Pipeline:
     def __init__(self, rules: Rules, nlp: Language | None = None) -> None:
         self.rules = rules
         self.nlp: Language = nlp if nlp is not None else spacy.blank("en")
+        self._tokens = Tokens(self.nlp)
         self.matcher = TokenMatcher()
         # Per target rule: the span label ConText sees, and the rule's literal.
         self._target_info: list[tuple[str, str]] = []
@@ -260,16 +262,11 @@ class Pipeline:
 
     def _read_chunk(self, chunk: str, offset: int) -> Iterator[Mention]:
         # A trailing newline gives a trigger at the very end ("wt loss N") a token to follow.
-        doc = self.nlp.make_doc(chunk + "\n")
-        # Token attributes in bulk: creating a spaCy Token per attribute read costs more than
-        # the matching itself.  A token's character offset is the sum of the lengths before it
-        # (a Doc's text is its tokens' text and trailing spaces, in order).
-        strings = self.nlp.vocab.strings
-        orths, lows, space_flags = doc.to_array(["ORTH", "LOWER", "SPACY"]).T.tolist()
-        texts: list[str] = [strings[o] for o in orths]
-        lowers: list[str] = [strings[o] for o in lows]
-        spaces = [bool(f) for f in space_flags]
-        idx = [0, *accumulate(map(add, map(len, texts), space_flags))]
+        # The tokens of ``nlp.make_doc``, without the Doc (see :mod:`.tokens`).  A token's
+        # character offset is the sum of the lengths before it (a Doc's text is its tokens'
+        # text and trailing spaces, in order).
+        texts, lowers, spaces = self._tokens(chunk + "\n")
+        idx = [0, *accumulate(map(add, map(len, texts), spaces))]
         kept = [i for i, text in enumerate(texts) if not text.isspace()]
         seen: set[tuple[int, int, str]] = set()
         spans: list[_Target] = []
