@@ -18,8 +18,9 @@ match a line end).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from backtriage.text.phrases import Pattern
 
@@ -56,8 +57,7 @@ def _spec(token: dict[str, object], regexes: dict[str, re.Pattern[str]]) -> _Spe
     return _Spec(words, regex, optional)
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     key: int  # index of the pattern's rule, as given to ``add``
     start: int  # token indices into the doc, end exclusive
     end: int
@@ -197,16 +197,18 @@ class TokenMatcher:
         self._cached += 1
         return result
 
-    def __call__(self, words: Sequence[str]) -> list[Match]:
-        """Every rule matching at each position of lower-case ``words``, longest per start."""
+    def __call__(self, words: Sequence[str], starts: Iterable[int] | None = None) -> list[Match]:
+        """Every rule matching at each position of lower-case ``words`` (or at ``starts``,
+        in increasing order, only), longest per rule and start."""
         out: list[Match] = []
         n = len(words)
         odd = self._odd
-        for i, word in enumerate(words):
-            root = self._root
-            state = root.steps.get(word, _MISSING)
+        positions = range(n) if starts is None else starts
+        for i in positions:
+            word = words[i]
+            state = self._root.steps.get(word, _MISSING)
             if state is _MISSING:
-                state = self._step(root, word)
+                state = self._step(self._root, word)
             if state is None and not odd:
                 continue
             # Per rule: the rank of its best variant and the end of its longest match.

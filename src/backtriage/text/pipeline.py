@@ -42,10 +42,9 @@ from __future__ import annotations
 import warnings
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import accumulate
 from operator import add
-from typing import Any
+from typing import Any, NamedTuple
 
 from backtriage.text.matcher import TokenMatcher
 from backtriage.text.rules import Rules
@@ -102,8 +101,7 @@ class _Target:
         self.literal = literal
 
 
-@dataclass(frozen=True)
-class Modifier:
+class Modifier(NamedTuple):
     """A ConText modifier attached to a mention: its category and character span."""
 
     category: str
@@ -111,9 +109,12 @@ class Modifier:
     end: int
 
 
-@dataclass(frozen=True)
-class Mention:
-    """One target phrase found in a text, with the modifiers ConText attached to it."""
+class Mention(NamedTuple):
+    """One target phrase found in a text, with the modifiers ConText attached to it.
+
+    (A named tuple, not a frozen dataclass: a long note has hundreds, and a frozen
+    dataclass's ``__init__`` costs a few times more.)
+    """
 
     concept: str
     start: int  # character offsets into the original text
@@ -219,11 +220,12 @@ class Pipeline:
         # A few tokens past the sentence end: a trigger starting in the sentence may run on
         # ("Saddle anaesthesia? No.").
         ranges = sorted({(a, min(n, b + 3)) for a, b in (sentence(t.start) for t in targets)})
-        # One pass of the matcher over the chunk, keeping triggers that start in those sentences.
+        # One pass of the matcher over those sentences, for triggers that start in them.
         keep = [False] * n
         for start, end in ranges:
             keep[start:end] = [True] * (end - start)
-        found = {(m.key, m.start, m.end) for m in self._modifier_matcher(lowers) if keep[m.start]}
+        tried = [i for i, kept in enumerate(keep) if kept]
+        found = {(m.key, m.start, m.end) for m in self._modifier_matcher(lowers, tried)}
         matches = prune_overlapping_matches(sorted(found)) if found else []
         # A scope never leaves its sentence, so one ConText graph per sentence gives the same
         # edges as one per doc, without comparing every pair across the doc.
@@ -365,23 +367,24 @@ def _resolve_overlaps(spans: list[_Target]) -> list[_Target]:
     active: list[_Target] = []
     seen: set[tuple[int, int, str]] = set()
     for span in ordered:
-        key = (span.start, span.end, span.label_)
+        start, end = span.start, span.end
+        key = (start, end, span.label_)
         if key in seen:
             continue
-        active = [k for k in active if k.end > span.start]
-        length = span.end - span.start
-        covered = any(
-            k.start <= span.start and span.end <= k.end and (k.end - k.start) > length
-            for k in active
-        )
-        partial = any(
-            k.start < span.start < k.end < span.end and (k.end - k.start) >= length for k in active
-        )
-        if covered or partial:
-            continue
-        seen.add(key)
-        kept.append(span)
-        active.append(span)
+        if active:
+            active = [k for k in active if k.end > start]
+        length = end - start
+        for k in active:
+            k_length = k.end - k.start
+            # Covered by a longer span, or crossed by one at least as long that starts before.
+            if (k.start <= start and end <= k.end and k_length > length) or (
+                k.start < start < k.end < end and k_length >= length
+            ):
+                break
+        else:
+            seen.add(key)
+            kept.append(span)
+            active.append(span)
     return sorted(kept, key=lambda s: (s.start, s.end))
 
 
