@@ -2,18 +2,22 @@
 matcher, and medspaCy's ConText algorithm, with this package's rules.
 
 Why not ``medspacy.load()`` as it is: on the same ~500-word notes it reads ~7 notes/s here
-(``bench/bench_text.py``); this pipeline reads 6-7x as many.  What was kept and what replaced:
+(``bench/bench_text.py``); the reader (this pipeline, the values and the judging) reads over
+15x as many.  What was kept and what replaced:
 
-- kept: spaCy's rule-based English tokenizer (no model, nothing downloaded); medspaCy's
-  ConText rules, modifiers and graph (``ConTextRule``, ``ConTextModifier`` with its
-  termination logic, ``ConTextGraph`` linking modifiers to targets);
+- kept: spaCy's rule-based English tokenizer (no model, nothing downloaded), its tokens read
+  through :class:`~backtriage.text.tokens.Tokens` (the same tokens, without a ``Doc``, cached
+  per whitespace-delimited piece: spaCy's own cache stops at a Doc's first tokenizer
+  exception); medspaCy's ConText rules, modifiers and graph (``ConTextRule``,
+  ``ConTextModifier`` with its termination logic, ``ConTextGraph`` linking modifiers to
+  targets);
 - replaced: PyRuSH, the default sentence splitter (~55 ms per 600-token note, DEBUG logging):
   a sentence here ends at a full stop or a line break (unless the next line continues it in
   lower case), which costs nothing;
 - replaced: medspaCy's TargetMatcher.  It loads our ~2,500 target patterns through spaCy's
   ``Matcher`` in ~8 s (pydantic validation of every pattern, a quadratic predicate table);
   :class:`~backtriage.text.matcher.TokenMatcher` takes the same token patterns, loads in
-  milliseconds and matches by a word index.  It also matches ConText's trigger patterns:
+  milliseconds and walks them as a trie.  It also matches ConText's trigger patterns:
   spaCy's ``Matcher`` took ~25 ms per note on them;
 - replaced: ConText's call.  It matches triggers over the whole doc and asks ``token.sent``
   for each modifier (spaCy rescans the doc on every call); here triggers are matched only in
