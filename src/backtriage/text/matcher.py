@@ -80,19 +80,53 @@ def _by_rank(item: tuple[int, tuple[_Rank, int]]) -> _Rank:
 class _Node:
     """A node of the trie of pattern variants: the specs matched so far."""
 
-    __slots__ = ("children", "ends")
+    __slots__ = ("_index", "children", "ends")
 
     def __init__(self) -> None:
         self.children: dict[_Spec, _Node] = {}
         self.ends: list[_End] = []
+        self._index: _Index | None = None  # built on first use, dropped when a child is added
+
+    def child(self, spec: _Spec) -> _Node:
+        node = self.children.get(spec)
+        if node is None:
+            node = self.children[spec] = _Node()
+            self._index = None
+        return node
+
+    def index(self) -> _Index:
+        """The children by word, by regex, and behind an optional spec (the root has
+        thousands of children: a new word must not be tried against each)."""
+        if self._index is None:
+            by_word: dict[str, list[_Node]] = {}
+            by_regex: list[tuple[re.Pattern[str], _Node]] = []
+            optional: list[_Node] = []
+            for spec, node in self.children.items():
+                for word in spec.words:
+                    by_word.setdefault(word, []).append(node)
+                if spec.regex is not None:
+                    by_regex.append((spec.regex, node))
+                if spec.optional:
+                    optional.append(node)
+            self._index = (by_word, by_regex, optional)
+        return self._index
 
     def closure(self) -> list[_Node]:
         """This node and those reached from it by skipping optional specs."""
         out = [self]
-        for spec, child in self.children.items():
-            if spec.optional:
-                out.extend(child.closure())
+        for child in self.index()[2]:
+            out.extend(child.closure())
         return out
+
+    def step(self, word: str) -> list[_Node]:
+        """The children whose spec accepts ``word`` (a child may come twice)."""
+        by_word, by_regex, _ = self.index()
+        out = list(by_word.get(word, ()))
+        out.extend(node for regex, node in by_regex if regex.match(word) is not None)
+        return out
+
+
+_Index = tuple[dict[str, list[_Node]], list[tuple[re.Pattern[str], _Node]], list[_Node]]
 
 
 class _State:
@@ -145,7 +179,7 @@ class TokenMatcher:
                 continue
             node = self._trie
             for spec in variant:
-                node = node.children.setdefault(spec, _Node())
+                node = node.child(spec)
             node.ends.append(
                 (key, rank, None if by_regex is None else (variant[0].words, by_regex))
             )
@@ -188,10 +222,9 @@ class TokenMatcher:
             self._forget()  # ``state`` still works; it is no longer shared
         reached: dict[int, _Node] = {}
         for node in state.nodes:
-            for spec, child in node.children.items():
-                if spec.accepts(word):
-                    for next_node in child.closure():
-                        reached.setdefault(id(next_node), next_node)
+            for child in node.step(word):
+                for next_node in child.closure():
+                    reached.setdefault(id(next_node), next_node)
         result = self._state(tuple(reached.values())) if reached else None
         state.steps[word] = result
         self._cached += 1

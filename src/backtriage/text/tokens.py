@@ -109,9 +109,15 @@ class Tokens:
             if texts[-1] in self._follows:
                 self._by_last.setdefault(key[-1], []).append((key, texts[-1]))
         self._cache: dict[str, _Piece] = {}
+        # New pieces are tokenized together, joined by line breaks (see ``_learn``).
+        self._batch = not any(t.isspace() for texts in forms.values() for t in texts)
 
     def _piece(self, piece: str) -> _Piece:
-        texts, lowers, spaces = self._spacy(piece)
+        return self._remember(piece, *self._spacy(piece))
+
+    def _remember(
+        self, piece: str, texts: list[str], lowers: list[str], spaces: list[bool]
+    ) -> _Piece:
         core = piece if piece.isspace() else piece.rstrip(" ")  # without its trailing space
         heads = {b for key, b in self._by_first.get(core[0], ()) if core.startswith(key)}
         if texts[0] in self._rights:
@@ -126,6 +132,38 @@ class Tokens:
         self._cache[piece] = entry
         return entry
 
+    def _learn(self, pieces: list[str]) -> None:
+        """Tokenize and remember new pieces: the non-space ones in one spaCy call.
+
+        A Doc per piece costs more than the tokenizing (a text of new words, a pasted table,
+        took 1.6x as long as one Doc per chunk).  Joined by line breaks, each piece keeps its
+        tokens: a line break is a token of its own, and no special-case form holds one (so no
+        match crosses it; checked in ``__init__``).
+        """
+        words = [piece for piece in pieces if not piece.isspace()]
+        for piece in pieces:
+            if piece.isspace() or len(words) < 2 or not self._batch:
+                self._piece(piece)
+        if len(words) < 2 or not self._batch:
+            return
+        cores = [piece[:-1] if piece[-1] == " " else piece for piece in words]
+        texts, lowers, spaces = self._spacy("\n".join(cores))
+        start = 0
+        groups: list[tuple[int, int]] = []
+        for i, text in enumerate(texts):
+            if text == "\n":
+                groups.append((start, i))
+                start = i + 1
+        groups.append((start, len(texts)))
+        if len(groups) != len(words) or any(a >= b for a, b in groups):
+            for piece in words:  # not expected; tokenize each on its own
+                self._piece(piece)
+            return
+        for piece, (a, b) in zip(words, groups, strict=True):
+            piece_spaces = spaces[a:b]
+            piece_spaces[-1] = piece[-1] == " "
+            self._remember(piece, texts[a:b], lowers[a:b], piece_spaces)
+
     def _spacy(self, text: str) -> tuple[list[str], list[str], list[bool]]:
         """The same, from a spaCy Doc (token attributes read in bulk)."""
         doc = self._nlp.make_doc(text)
@@ -135,8 +173,14 @@ class Tokens:
 
     def __call__(self, text: str) -> tuple[list[str], list[str], list[bool]]:
         """Token texts, their lower-case forms, and whether a space follows each."""
+        found = _PIECES.findall(text)
         get = self._cache.get
-        pieces = [get(piece) or self._piece(piece) for piece in _PIECES.findall(text)]
+        known = [get(piece) for piece in found]
+        if None in known:
+            new = dict.fromkeys(p for p, e in zip(found, known, strict=True) if e is None)
+            self._learn(list(new))
+            known = [get(piece) for piece in found]
+        pieces = [entry or self._piece(piece) for piece, entry in zip(found, known, strict=True)]
         ends = [(i, e[3]) for i, e in enumerate(pieces) if e[3] is not None]
         for (i, (_, tails)), (j, (heads, _)) in pairwise(ends):
             if j == i + 1 and any(not self._follows[a].isdisjoint(heads) for a in tails):
