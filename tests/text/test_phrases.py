@@ -61,3 +61,26 @@ def test_syntax_errors(phrase: str, error: str) -> None:
 
 def test_longest_match_per_start() -> None:
     assert _matches("back [pain] [today]", "back pain today") == ["back pain today"]
+
+
+def test_matches_in_start_order_then_by_how_the_pattern_starts() -> None:
+    # Not sorted: the order at one start decides which rule's literal a span keeps.
+    assert _matches("[{side}] ehl {grade}", "left ehl 3/5 ehl 4/5") == [
+        "left ehl 3/5",
+        "ehl 3/5",
+        "ehl 4/5",
+    ]
+
+
+def test_four_leading_optional_words() -> None:
+    # Only the first three optional words are expanded; a pattern left starting with an
+    # optional word is tried where that word (and the next) are, and may skip it there.
+    assert _matches("[x] [y] [z] [w] pain", "pain w pain x pain x y z w pain") == [
+        "w pain",
+        "x pain",
+        "x y z w pain",
+        "y z w pain",
+        "z w pain",
+        "w pain",
+    ]
+    assert _matches("[x] [y] [z] [{grade}] pain", "pain 3/5 pain z pain") == ["3/5 pain", "z pain"]

@@ -5,18 +5,22 @@ Why: medspaCy's TargetMatcher adds each rule to spaCy's ``Matcher``, which valid
 pattern with pydantic and rebuilds its table of predicates on every token spec added — with
 our ~2,500 target patterns that took 8 s to load (target: under 1 s) — and spaCy's ``Matcher``
 then took ~25 ms per note on ConText's ~250 trigger patterns.  This matcher takes the same
-token patterns (``{"LOWER": ..., "OP": "?"}`` as compiled by :mod:`.phrases`), loads them in
-milliseconds, and indexes them by their first two words, so each word of a note is tried
-against only the few patterns that can start there.  The caller decides which tokens to pass
-(targets skip whitespace tokens, so a phrase may run across a line break; ConText triggers
-keep them, so "{end}" can match a line end).
+token patterns (``{"LOWER": ..., "OP": "?"}`` as compiled by :mod:`.phrases`) and loads them
+in milliseconds.  It walks them from each word of a note as one trie, determinized as it goes:
+the set of trie nodes a run of words leads to is one state, and where each next word leads
+from a state is remembered, so a word costs one dictionary look-up however many patterns are
+still open (an index of candidates by their first two words, tried one by one, cost ~3x more
+on the benchmark notes).  The caller decides which tokens to pass (targets skip whitespace
+tokens, so a phrase may run across a line break; ConText triggers keep them, so "{end}" can
+match a line end).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from backtriage.text.phrases import Pattern
 
@@ -31,23 +35,8 @@ class _Spec:
         return word in self.words or (self.regex is not None and self.regex.match(word) is not None)
 
 
-_MAX_PAIRS = 4096  # past this many word pairs, index a pattern by its first word only
-_MAX_CACHE = 50_000  # distinct words remembered by a matcher (cleared when full)
-# A pattern ready to try at a word whose first ``checked`` tokens the index has matched: (rule
-# key, all specs, no spec optional, the remaining specs as (words, regex match or None),
-# number of specs).
-_Candidate = tuple[
-    int,
-    tuple["_Spec", ...],
-    bool,
-    tuple[tuple[frozenset[str], Callable[[str], "re.Match[str] | None"] | None], ...],
-    int,
-]
-_Candidates = tuple[_Candidate, ...]
-# Per word: candidates by first word, by a regex on the first word, and the second-word
-# tables of the regexes it matches.
-_Entry = tuple[_Candidates, _Candidates, tuple[dict[str, _Candidates], ...]]
-_MISSING: _Entry = ((), (), ())  # not yet in the cache
+_MAX_PAIRS = 4096  # past this many word pairs, a pattern is ranked by its first word only
+_MAX_CACHE = 50_000  # trie steps remembered by a matcher (cleared when full)
 
 
 def _spec(token: dict[str, object], regexes: dict[str, re.Pattern[str]]) -> _Spec:
@@ -61,171 +50,255 @@ def _spec(token: dict[str, object], regexes: dict[str, re.Pattern[str]]) -> _Spe
     regex = None
     if "REGEX" in lower:
         source = str(lower["REGEX"])
-        # One compiled object per distinct regex: the scan index groups patterns by it.
+        # One compiled object per distinct regex: the ranks group patterns by it.
         if source not in regexes:
             regexes[source] = re.compile(source)
         regex = regexes[source]
     return _Spec(words, regex, optional)
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     key: int  # index of the pattern's rule, as given to ``add``
     start: int  # token indices into the doc, end exclusive
     end: int
 
 
-class TokenMatcher:
-    """Find every rule whose pattern matches at each position; longest match per rule and start."""
+# How a variant is ranked among the matches at one start (see ``TokenMatcher``): by its first
+# word, by its first two words, by a regex on its first word, by such a regex and the second
+# word; then by the order it was added.
+_BY_WORD, _BY_PAIR, _BY_REGEX, _BY_REGEX_PAIR = range(4)
+_Rank = tuple[int, int, int]  # (how, which regex, variant index)
+# A variant ending in a trie node: its rule key, its rank, and for a variant whose first spec
+# has words and a regex, those words and its rank when the first word is not one of them.
+_End = tuple[int, _Rank, tuple[frozenset[str], _Rank] | None]
+
+
+def _by_rank(item: tuple[int, tuple[_Rank, int]]) -> _Rank:
+    return item[1][0]
+
+
+class _Node:
+    """A node of the trie of pattern variants: the specs matched so far."""
+
+    __slots__ = ("_index", "children", "ends")
 
     def __init__(self) -> None:
-        # (rule key, token specs, whether no spec is optional)
-        self._patterns: list[tuple[int, tuple[_Spec, ...], bool]] = []
-        # Per distinct word: its candidates by first word, by a regex on the first word, and
-        # the second-word tables of the regexes it matches (see ``__call__``).
-        self._cache: dict[str, _Entry | None] = {}
-        self._pair_firsts: frozenset[str] = frozenset()
-        self._ready = False  # the candidate tables below are built on the first call
-        self._pair_candidates: dict[tuple[str, str], _Candidates] = {}
-        self._scan_pair_candidates: dict[re.Pattern[str], dict[str, _Candidates]] = {}
+        self.children: dict[_Spec, _Node] = {}
+        self.ends: list[_End] = []
+        self._index: _Index | None = None  # built on first use, dropped when a child is added
+
+    def child(self, spec: _Spec) -> _Node:
+        node = self.children.get(spec)
+        if node is None:
+            node = self.children[spec] = _Node()
+            self._index = None
+        return node
+
+    def index(self) -> _Index:
+        """The children by word, by regex, and behind an optional spec (the root has
+        thousands of children: a new word must not be tried against each)."""
+        if self._index is None:
+            by_word: dict[str, list[_Node]] = {}
+            by_regex: list[tuple[re.Pattern[str], _Node]] = []
+            optional: list[_Node] = []
+            for spec, node in self.children.items():
+                for word in spec.words:
+                    by_word.setdefault(word, []).append(node)
+                if spec.regex is not None:
+                    by_regex.append((spec.regex, node))
+                if spec.optional:
+                    optional.append(node)
+            self._index = (by_word, by_regex, optional)
+        return self._index
+
+    def closure(self) -> list[_Node]:
+        """This node and those reached from it by skipping optional specs."""
+        out = [self]
+        for child in self.index()[2]:
+            out.extend(child.closure())
+        return out
+
+    def step(self, word: str) -> list[_Node]:
+        """The children whose spec accepts ``word`` (a child may come twice)."""
+        by_word, by_regex, _ = self.index()
+        out = list(by_word.get(word, ()))
+        out.extend(node for regex, node in by_regex if regex.match(word) is not None)
+        return out
+
+
+_Index = tuple[dict[str, list[_Node]], list[tuple[re.Pattern[str], _Node]], list[_Node]]
+
+
+class _State:
+    """The trie nodes a run of words leads to (with optional specs taken or skipped), and
+    where each next word leads, remembered."""
+
+    __slots__ = ("ends", "more", "nodes", "steps")
+
+    def __init__(self, nodes: tuple[_Node, ...]) -> None:
+        self.nodes = nodes
+        self.ends: tuple[_End, ...] = tuple(end for node in nodes for end in node.ends)
+        self.more = any(node.children for node in nodes)  # may a longer match follow
+        self.steps: dict[str, _State | None] = {}
+
+
+_MISSING = _State(())  # a step not yet remembered
+
+
+class TokenMatcher:
+    """Find every rule whose pattern matches at each position; longest match per rule and start.
+
+    The matches at one start come in a fixed order: by how each pattern starts (by its first
+    word; by its first two words, when both are required words; by a regex on its first word;
+    by such a regex and a required second word), then in the order the rules were added
+    (regexes in the order first used).  That order decides which rule's literal a span keeps.
+    """
+
+    def __init__(self) -> None:
+        self._trie = _Node()
         self._regexes: dict[str, re.Pattern[str]] = {}
-        self._by_word: dict[str, list[int]] = {}
-        # Patterns whose first token may match by regex, grouped by that regex so that each
-        # regex is tried once per word.
-        self._scan: dict[re.Pattern[str], list[int]] = {}
-        # Patterns whose first two tokens are required exact words, by that word pair: most
-        # candidates found by their first word alone ("no", "pain") fail on the second.
-        self._by_pair: dict[tuple[str, str], list[int]] = {}
-        # Patterns starting with a regex ("{num} days ago"), by that regex, then second word.
-        self._scan_pair: dict[re.Pattern[str], dict[str, list[int]]] = {}
+        self._keys: list[int] = []  # per variant: its rule's key
+        self._regex_order: dict[re.Pattern[str], int] = {}
+        self._regex_pair_order: dict[re.Pattern[str], int] = {}
+        # Variants that start with an optional spec (a pattern whose first four specs are
+        # optional): tried only where their first spec (with the second, if ranked by two
+        # words) accepts the words, then matched with that spec taken or skipped.
+        self._odd: list[tuple[int, tuple[_Spec, ...], _Rank, _Rank | None]] = []
+        self._states: dict[frozenset[int], _State] = {}
+        self._root = self._state(tuple(self._trie.closure()))
+        self._cached = 0  # steps remembered
 
     def add(self, key: int, pattern: Pattern) -> None:
-        self._ready = False
         specs = tuple(_spec(t, self._regexes) for t in pattern)
         for variant in _variants(specs):
-            index = len(self._patterns)
-            self._patterns.append((key, variant, not any(spec.optional for spec in variant)))
-            first = variant[0]
-            second = variant[1] if len(variant) > 1 else None
-            if second is not None and not second.optional and second.regex is None:
-                if first.regex is None and len(first.words) * len(second.words) <= _MAX_PAIRS:
-                    for w1 in first.words:
-                        for w2 in second.words:
-                            self._by_pair.setdefault((w1, w2), []).append(index)
-                    continue
-                if not first.words and first.regex is not None:
-                    by_second = self._scan_pair.setdefault(first.regex, {})
-                    for w2 in second.words:
-                        by_second.setdefault(w2, []).append(index)
-                    continue
-            for word in first.words:
-                self._by_word.setdefault(word, []).append(index)
-            if first.regex is not None:
-                self._scan.setdefault(first.regex, []).append(index)
-
-    def _candidate(self, p: int, checked: int) -> _Candidate:
-        key, specs, plain = self._patterns[p]
-        if any(spec.optional for spec in specs[:checked]):
-            # (A variant may start with an optional token, past the first three.)  The index
-            # matched it, but a match may also skip it: try the whole pattern.
-            checked = 0
-        rest = tuple(
-            (spec.words, spec.regex.match if spec.regex is not None else None)
-            for spec in specs[checked:]
-        )
-        return key, specs, plain, rest, len(specs)
-
-    def _prepare(self) -> None:
-        """The index as candidates ready to try (after the last ``add``)."""
-        self._pair_candidates = {
-            pair: tuple(self._candidate(p, 2) for p in indices)
-            for pair, indices in self._by_pair.items()
-        }
-        self._pair_firsts = frozenset(w1 for w1, _ in self._by_pair)
-        self._scan_pair_candidates = {
-            regex: {w: tuple(self._candidate(p, 2) for p in ps) for w, ps in by_second.items()}
-            for regex, by_second in self._scan_pair.items()
-        }
-        self._cache.clear()
-        self._ready = True
-
-    def _entry(self, word: str) -> _Entry | None:
-        """What the index offers for one word, computed once per distinct word."""
-        singles = tuple(self._candidate(p, 1) for p in self._by_word.get(word, ()))
-        scanned = tuple(
-            self._candidate(p, 1)
-            for regex, indices in self._scan.items()
-            if regex.match(word)
-            for p in indices
-        )
-        pairs = tuple(
-            by_second
-            for regex, by_second in self._scan_pair_candidates.items()
-            if regex.match(word)
-        )
-        # None: nothing can start at this word (most words), skipped at once.
-        entry = (
-            (singles, scanned, pairs)
-            if singles or scanned or pairs or word in self._pair_firsts
-            else None
-        )
-        if len(self._cache) >= _MAX_CACHE:
-            self._cache.clear()
-        self._cache[word] = entry
-        return entry
-
-    def __call__(self, words: Sequence[str]) -> list[Match]:
-        """Every rule matching at each position of lower-case ``words``, longest per start."""
-        if not self._ready:
-            self._prepare()
-        found: dict[tuple[int, int], int] = {}
-        pair_candidates, cache = self._pair_candidates, self._cache
-        n = len(words)
-        for i, word in enumerate(words):
-            entry = cache.get(word, _MISSING)
-            if entry is _MISSING:
-                entry = self._entry(word)
-            if entry is None:
+            index = len(self._keys)
+            self._keys.append(key)
+            rank, by_regex = self._rank(index, variant)
+            if variant[0].optional:
+                self._odd.append((index, variant, rank, by_regex))
                 continue
-            singles, scanned, scan_pairs = entry
-            # The candidates in a fixed order (by first word, by first two words, by a regex
-            # on the first word, by such a regex and the second word): the order of ``found``
-            # decides which rule's literal a span keeps.
-            groups = [singles] if singles else []
-            if i + 1 < n:
-                following = words[i + 1]
-                pair = pair_candidates.get((word, following))
-                if pair is not None:
-                    groups.append(pair)
-                if scanned:
-                    groups.append(scanned)
-                for by_second in scan_pairs:
-                    group = by_second.get(following)
-                    if group is not None:
-                        groups.append(group)
-            elif scanned:
-                groups.append(scanned)
-            for group in groups:
-                for key, specs, plain, rest, length in group:
-                    if not plain:
-                        longest = _longest(specs, words, i, length - len(rest))
-                        if longest is not None and longest > found.get((key, i), -1):
-                            found[(key, i)] = longest
-                        continue
-                    # No optional token: walk the rest directly.
-                    end = i + length
-                    if end > n:
-                        continue
-                    j = end - len(rest)
-                    for accepted, regex_match in rest:
-                        w = words[j]
-                        if w not in accepted and (regex_match is None or regex_match(w) is None):
-                            break
-                        j += 1
-                    else:
-                        if end > found.get((key, i), -1):
-                            found[(key, i)] = end
-        return [Match(key, start, end) for (key, start), end in found.items()]
+            node = self._trie
+            for spec in variant:
+                node = node.child(spec)
+            node.ends.append(
+                (key, rank, None if by_regex is None else (variant[0].words, by_regex))
+            )
+        self._forget()
+
+    def _rank(self, index: int, variant: tuple[_Spec, ...]) -> tuple[_Rank, _Rank | None]:
+        """The variant's rank by its first words, and by a regex on its first word (if any)."""
+        first = variant[0]
+        second = variant[1] if len(variant) > 1 else None
+        if second is not None and not second.optional and second.regex is None:
+            if first.regex is None and len(first.words) * len(second.words) <= _MAX_PAIRS:
+                return (_BY_PAIR, 0, index), None
+            if not first.words and first.regex is not None:
+                order = self._regex_pair_order.setdefault(first.regex, len(self._regex_pair_order))
+                return (_BY_REGEX_PAIR, order, index), None
+        by_regex = None
+        if first.regex is not None:
+            order = self._regex_order.setdefault(first.regex, len(self._regex_order))
+            by_regex = (_BY_REGEX, order, index)
+        if not first.words and by_regex is not None:
+            return by_regex, None
+        return (_BY_WORD, 0, index), by_regex
+
+    def _forget(self) -> None:
+        """Drop every remembered state and step (after ``add``, or when too many)."""
+        self._states = {}
+        self._root = self._state(tuple(self._trie.closure()))
+        self._cached = 0
+
+    def _state(self, nodes: tuple[_Node, ...]) -> _State:
+        ids = frozenset(map(id, nodes))
+        state = self._states.get(ids)
+        if state is None:
+            state = self._states[ids] = _State(nodes)
+        return state
+
+    def _step(self, state: _State, word: str) -> _State | None:
+        """Where ``word`` leads from ``state`` (None: no match can go on), remembered."""
+        if self._cached >= _MAX_CACHE:
+            self._forget()  # ``state`` still works; it is no longer shared
+        reached: dict[int, _Node] = {}
+        for node in state.nodes:
+            for child in node.step(word):
+                for next_node in child.closure():
+                    reached.setdefault(id(next_node), next_node)
+        result = self._state(tuple(reached.values())) if reached else None
+        state.steps[word] = result
+        self._cached += 1
+        return result
+
+    def __call__(self, words: Sequence[str], starts: Iterable[int] | None = None) -> list[Match]:
+        """Every rule matching at each position of lower-case ``words`` (or at ``starts``,
+        in increasing order, only), longest per rule and start."""
+        out: list[Match] = []
+        n = len(words)
+        odd = self._odd
+        positions = range(n) if starts is None else starts
+        for i in positions:
+            word = words[i]
+            state = self._root.steps.get(word, _MISSING)
+            if state is _MISSING:
+                state = self._step(self._root, word)
+            if state is None and not odd:
+                continue
+            # Per rule: the rank of its best variant and the end of its longest match.
+            found: dict[int, tuple[_Rank, int]] = {}
+            end = i + 1
+            while state is not None:
+                for key, rank, by_regex in state.ends:
+                    if by_regex is not None and word not in by_regex[0]:
+                        rank = by_regex[1]
+                    best = found.get(key)
+                    # Later ends are longer: keep the best rank, take the end.
+                    found[key] = (rank if best is None or rank < best[0] else best[0], end)
+                if end >= n or not state.more:
+                    break
+                following = words[end]
+                next_state = state.steps.get(following, _MISSING)
+                state = self._step(state, following) if next_state is _MISSING else next_state
+                end += 1
+            if odd:
+                self._match_odd(words, i, found)
+            if len(found) == 1:
+                for key, (_, stop) in found.items():
+                    out.append(Match(key, i, stop))
+            elif found:
+                for key, (_, stop) in sorted(found.items(), key=_by_rank):
+                    out.append(Match(key, i, stop))
+        return out
+
+    def _match_odd(self, words: Sequence[str], i: int, found: dict[int, tuple[_Rank, int]]) -> None:
+        """The variants that start with an optional spec, at start ``i``."""
+        word = words[i]
+        following = words[i + 1] if i + 1 < len(words) else None
+        for index, specs, rank, by_regex in self._odd:
+            first = specs[0]
+            if rank[0] in (_BY_PAIR, _BY_REGEX_PAIR):
+                tried = following is not None and specs[1].accepts(following)
+                tried = tried and (
+                    word in first.words
+                    if rank[0] == _BY_PAIR
+                    else first.regex is not None and first.regex.match(word) is not None
+                )
+            elif word in first.words:
+                tried = True
+            else:
+                tried = first.regex is not None and first.regex.match(word) is not None
+                rank = by_regex if by_regex is not None else rank
+            if not tried:
+                continue
+            end = _longest(specs, words, i, 0)
+            if end is None:
+                continue
+            key = self._keys[index]
+            best = found.get(key)
+            if best is None:
+                found[key] = (rank, end)
+            else:
+                found[key] = (min(best[0], rank), max(best[1], end))
 
 
 def _variants(specs: tuple[_Spec, ...]) -> list[tuple[_Spec, ...]]:

@@ -2,18 +2,22 @@
 matcher, and medspaCy's ConText algorithm, with this package's rules.
 
 Why not ``medspacy.load()`` as it is: on the same ~500-word notes it reads ~7 notes/s here
-(``bench/bench_text.py``); this pipeline reads 6-7x as many.  What was kept and what replaced:
+(``bench/bench_text.py``); the reader (this pipeline, the values and the judging) reads over
+15x as many.  What was kept and what replaced:
 
-- kept: spaCy's rule-based English tokenizer (no model, nothing downloaded); medspaCy's
-  ConText rules, modifiers and graph (``ConTextRule``, ``ConTextModifier`` with its
-  termination logic, ``ConTextGraph`` linking modifiers to targets);
+- kept: spaCy's rule-based English tokenizer (no model, nothing downloaded), its tokens read
+  through :class:`~backtriage.text.tokens.Tokens` (the same tokens, without a ``Doc``, cached
+  per whitespace-delimited piece: spaCy's own cache stops at a Doc's first tokenizer
+  exception); medspaCy's ConText rules, modifiers and graph (``ConTextRule``,
+  ``ConTextModifier`` with its termination logic, ``ConTextGraph`` linking modifiers to
+  targets);
 - replaced: PyRuSH, the default sentence splitter (~55 ms per 600-token note, DEBUG logging):
   a sentence here ends at a full stop or a line break (unless the next line continues it in
   lower case), which costs nothing;
 - replaced: medspaCy's TargetMatcher.  It loads our ~2,500 target patterns through spaCy's
   ``Matcher`` in ~8 s (pydantic validation of every pattern, a quadratic predicate table);
   :class:`~backtriage.text.matcher.TokenMatcher` takes the same token patterns, loads in
-  milliseconds and matches by a word index.  It also matches ConText's trigger patterns:
+  milliseconds and walks them as a trie.  It also matches ConText's trigger patterns:
   spaCy's ``Matcher`` took ~25 ms per note on them;
 - replaced: ConText's call.  It matches triggers over the whole doc and asks ``token.sent``
   for each modifier (spaCy rescans the doc on every call); here triggers are matched only in
@@ -42,13 +46,13 @@ from __future__ import annotations
 import warnings
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import accumulate
 from operator import add
-from typing import Any
+from typing import Any, NamedTuple
 
 from backtriage.text.matcher import TokenMatcher
 from backtriage.text.rules import Rules
+from backtriage.text.tokens import Tokens
 
 # Third-party import noise stays here: spaCy 3.7 imports click's deprecated parser (a
 # DeprecationWarning with click >= 8.2), medspaCy calls ``warnings.filterwarnings("ignore")``
@@ -101,8 +105,7 @@ class _Target:
         self.literal = literal
 
 
-@dataclass(frozen=True)
-class Modifier:
+class Modifier(NamedTuple):
     """A ConText modifier attached to a mention: its category and character span."""
 
     category: str
@@ -110,9 +113,12 @@ class Modifier:
     end: int
 
 
-@dataclass(frozen=True)
-class Mention:
-    """One target phrase found in a text, with the modifiers ConText attached to it."""
+class Mention(NamedTuple):
+    """One target phrase found in a text, with the modifiers ConText attached to it.
+
+    (A named tuple, not a frozen dataclass: a long note has hundreds, and a frozen
+    dataclass's ``__init__`` costs a few times more.)
+    """
 
     concept: str
     start: int  # character offsets into the original text
@@ -157,6 +163,7 @@ class Pipeline:
     def __init__(self, rules: Rules, nlp: Language | None = None) -> None:
         self.rules = rules
         self.nlp: Language = nlp if nlp is not None else spacy.blank("en")
+        self._tokens = Tokens(self.nlp)
         self.matcher = TokenMatcher()
         # Per target rule: the span label ConText sees, and the rule's literal.
         self._target_info: list[tuple[str, str]] = []
@@ -217,11 +224,12 @@ class Pipeline:
         # A few tokens past the sentence end: a trigger starting in the sentence may run on
         # ("Saddle anaesthesia? No.").
         ranges = sorted({(a, min(n, b + 3)) for a, b in (sentence(t.start) for t in targets)})
-        # One pass of the matcher over the chunk, keeping triggers that start in those sentences.
+        # One pass of the matcher over those sentences, for triggers that start in them.
         keep = [False] * n
         for start, end in ranges:
             keep[start:end] = [True] * (end - start)
-        found = {(m.key, m.start, m.end) for m in self._modifier_matcher(lowers) if keep[m.start]}
+        tried = [i for i, kept in enumerate(keep) if kept]
+        found = {(m.key, m.start, m.end) for m in self._modifier_matcher(lowers, tried)}
         matches = prune_overlapping_matches(sorted(found)) if found else []
         # A scope never leaves its sentence, so one ConText graph per sentence gives the same
         # edges as one per doc, without comparing every pair across the doc.
@@ -260,16 +268,11 @@ class Pipeline:
 
     def _read_chunk(self, chunk: str, offset: int) -> Iterator[Mention]:
         # A trailing newline gives a trigger at the very end ("wt loss N") a token to follow.
-        doc = self.nlp.make_doc(chunk + "\n")
-        # Token attributes in bulk: creating a spaCy Token per attribute read costs more than
-        # the matching itself.  A token's character offset is the sum of the lengths before it
-        # (a Doc's text is its tokens' text and trailing spaces, in order).
-        strings = self.nlp.vocab.strings
-        orths, lows, space_flags = doc.to_array(["ORTH", "LOWER", "SPACY"]).T.tolist()
-        texts: list[str] = [strings[o] for o in orths]
-        lowers: list[str] = [strings[o] for o in lows]
-        spaces = [bool(f) for f in space_flags]
-        idx = [0, *accumulate(map(add, map(len, texts), space_flags))]
+        # The tokens of ``nlp.make_doc``, without the Doc (see :mod:`.tokens`).  A token's
+        # character offset is the sum of the lengths before it (a Doc's text is its tokens'
+        # text and trailing spaces, in order).
+        texts, lowers, spaces = self._tokens(chunk + "\n")
+        idx = [0, *accumulate(map(add, map(len, texts), spaces))]
         kept = [i for i, text in enumerate(texts) if not text.isspace()]
         seen: set[tuple[int, int, str]] = set()
         spans: list[_Target] = []
@@ -368,23 +371,24 @@ def _resolve_overlaps(spans: list[_Target]) -> list[_Target]:
     active: list[_Target] = []
     seen: set[tuple[int, int, str]] = set()
     for span in ordered:
-        key = (span.start, span.end, span.label_)
+        start, end = span.start, span.end
+        key = (start, end, span.label_)
         if key in seen:
             continue
-        active = [k for k in active if k.end > span.start]
-        length = span.end - span.start
-        covered = any(
-            k.start <= span.start and span.end <= k.end and (k.end - k.start) > length
-            for k in active
-        )
-        partial = any(
-            k.start < span.start < k.end < span.end and (k.end - k.start) >= length for k in active
-        )
-        if covered or partial:
-            continue
-        seen.add(key)
-        kept.append(span)
-        active.append(span)
+        if active:
+            active = [k for k in active if k.end > start]
+        length = end - start
+        for k in active:
+            k_length = k.end - k.start
+            # Covered by a longer span, or crossed by one at least as long that starts before.
+            if (k.start <= start and end <= k.end and k_length > length) or (
+                k.start < start < k.end < end and k_length >= length
+            ):
+                break
+        else:
+            seen.add(key)
+            kept.append(span)
+            active.append(span)
     return sorted(kept, key=lambda s: (s.start, s.end))
 
 

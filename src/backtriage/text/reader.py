@@ -96,6 +96,12 @@ class TextReader:
         self._pipeline = _build()
         self.rules: Rules = self._pipeline.rules
         self._sections = SectionFinder(self.rules.sections)
+        # Per concept: every finding it speaks of (implied ones last), and its own findings
+        # (``Concept`` computes both lists on each call).
+        self._findings_of = {
+            cid: (tuple(concept.all_findings), frozenset(concept.finding_ids))
+            for cid, concept in self.rules.concepts.items()
+        }
 
     @property
     def finding_ids(self) -> list[str]:
@@ -166,9 +172,10 @@ class TextReader:
                 continue
             section = index.at(mention.start)
             policy = section.section.policy if section is not None else "none"
-            for finding in concept.all_findings:
+            all_findings, own_findings = self._findings_of[mention.concept]
+            for finding in all_findings:
                 state, why = self._judge(text, mention, concept, finding, policy)
-                if finding not in concept.finding_ids and state != "present":
+                if finding not in own_findings and state != "present":
                     continue  # an implied finding follows only a positive mention
                 start, end, detail = _evidence(mention, concept, state, why)
                 out.append(

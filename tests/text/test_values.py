@@ -1,0 +1,49 @@
+"""Values: the cheap pre-checks before a regex search never change what is found."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backtriage.text.values import (
+    _CRP,
+    _ESR,
+    _THORACOLUMBAR,
+    _WBC,
+    _search,
+    find_duration,
+    find_location,
+    find_measurements,
+)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needs", "text"),
+    [
+        (_ESR, ("esr",), "Bloods: ESR 40, CRP 12"),
+        (_ESR, ("esr",), "esr: 12 mm/hr"),
+        (_ESR, ("esr",), "E\u017fR 40"),  # long s matches "s", ignoring case
+        (_ESR, ("esr",), "no inflammatory markers"),
+        (_CRP, ("crp",), "crp of 3.2 mg/dl"),
+        (_WBC, ("wbc", "wcc", "white", "leucocytes", "leukocytes"), "White cell count 14.2"),
+        (_WBC, ("wbc", "wcc", "white", "leucocytes", "leukocytes"), "LEUKOCYTES 9"),
+        (_THORACOLUMBAR, ("thoraco", "lumbo"), "Thoraco-lumbar junction tender"),
+        (_THORACOLUMBAR, ("thoraco", "lumbo"), "lumbo\u017facral pain"),
+    ],
+)
+def test_search_finds_what_the_pattern_finds(
+    pattern: re.Pattern[str], needs: tuple[str, ...], text: str
+) -> None:
+    found, expected = _search(pattern, text, needs), pattern.search(text)
+    assert (found is None) == (expected is None)
+    if found is not None and expected is not None:
+        assert found.span() == expected.span()
+
+
+def test_values_read_from_unusual_letters() -> None:
+    assert find_measurements("E\u017fR 40")["esr_mm_h"].value == 40
+    assert find_duration("a \ufb00ortnight", None) is None  # "ﬀ" is no "f"
+    assert find_duration("a fortnight ago", None) is not None
+    location = find_location("lumbo\u017facral pain")
+    assert location is not None and location.location == "lumbo\u017facral"
