@@ -3,9 +3,12 @@
     python bench/bench_text.py [--rounds 3] [--notes 40]
 
 Pinned to one CPU core (and one BLAS/OpenMP thread).  The notes are ~500 words each, built
-by joining the development-set notes (tests/text/devset/) in order until each reaches 500
-words.  For each pipeline, every round reads all notes once; rounds of the two pipelines are
-interleaved so that a busy machine slows both alike, and the best round is reported.
+by joining the development-set notes (tests/text/devset/) until each reaches 500 words.  Every
+round is a new set: the notes in a new order, and every number in them replaced by a random one
+of the same length (ages, durations, temperatures, ESR...), so that neither pipeline reads a
+round from what it kept of the one before; words and phrases still repeat, as in real notes.
+Both pipelines read the same notes in a round; rounds of the two are interleaved so that a busy
+machine slows both alike, and the best round is reported.
 
 Prints: import time and load (construction) time of ``TextReader``, notes/s and ms/note for
 ``TextReader.read`` and for ``medspacy.load()`` (PyRuSH sentences, TargetMatcher without
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
+import re
 import statistics
 import sys
 import time
@@ -36,13 +41,22 @@ def _pin_one_core(cpu: int | None) -> str:
     return "not pinned (no sched_setaffinity on this OS)"
 
 
-def _notes(count: int, words: int = 500) -> list[str]:
+def _notes(count: int, words: int = 500, seed: int = 0) -> list[str]:
     import yaml
 
     texts: list[str] = []
     for path in sorted((ROOT / "tests" / "text" / "devset").glob("*.yaml")):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
             texts.append("\n".join(t for t in (entry.get("complaint"), entry.get("note")) if t))
+    if seed:
+        rng = random.Random(seed)
+        rng.shuffle(texts)
+
+        def number(match: re.Match[str]) -> str:
+            size = len(match.group())
+            return str(rng.randint(1 if size == 1 else 10 ** (size - 1), 10**size - 1))
+
+        texts = [re.sub(r"\d+", number, text) for text in texts]
     notes: list[str] = []
     i = 0
     while len(notes) < count:
@@ -93,7 +107,8 @@ def main() -> None:
         medspacy_load_s = time.perf_counter() - start
 
     notes = _notes(args.notes)
-    words = statistics.mean(len(n.split()) for n in notes)
+    rounds = [_notes(args.notes, seed=r + 1) for r in range(args.rounds)]
+    words = statistics.mean(len(n.split()) for batch in rounds for n in batch)
 
     def ours(note: str) -> object:
         return reader.read(note=note)
@@ -104,9 +119,9 @@ def main() -> None:
     for fn in (ours, theirs):  # warm caches
         _time_round(fn, notes[:3])
     times: dict[str, list[tuple[float, float]]] = {"ours": [], "theirs": []}
-    for _ in range(args.rounds):
-        times["ours"].append(_time_round(ours, notes))
-        times["theirs"].append(_time_round(theirs, notes))
+    for batch in rounds:  # a new set of notes each round
+        times["ours"].append(_time_round(ours, batch))
+        times["theirs"].append(_time_round(theirs, batch))
     best_ours = min(w for w, _ in times["ours"])
     best_theirs = min(w for w, _ in times["theirs"])
     cpu_ours = min(c for _, c in times["ours"])
@@ -114,7 +129,10 @@ def main() -> None:
     rate_ours, rate_theirs = len(notes) / best_ours, len(notes) / best_theirs
 
     print(f"python {sys.version.split()[0]}, {pinned}, load average {os.getloadavg()[0]:.2f}")
-    print(f"{len(notes)} notes, mean {words:.0f} words; best of {args.rounds} interleaved rounds")
+    print(
+        f"{len(notes)} notes a round, mean {words:.0f} words; best of {args.rounds} interleaved "
+        "rounds, each a new set (order shuffled, numbers redrawn)"
+    )
     print(f"backtriage.text import: {import_s:.2f} s (spaCy + medspaCy imports included)")
     median = statistics.median(loads)
     print(f"TextReader() load:      {min(loads):.2f} s best, {median:.2f} s median"
