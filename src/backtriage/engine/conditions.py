@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from backtriage.assessment import ConditionResult, Status, TraceStep, trusted
 from backtriage.engine.logic import Facts, evaluate, tri_word
@@ -12,8 +12,7 @@ from backtriage.knowledge import Knowledge
 from backtriage.knowledge.schema import Condition
 
 
-@dataclass(frozen=True)
-class Screened:
+class Screened(NamedTuple):
     results: list[ConditionResult]
     suspected: frozenset[str]
     trace: list[TraceStep]
@@ -35,7 +34,10 @@ def screen(knowledge: Knowledge, facts: Facts) -> Screened:
     if len(memo) > MEMO_LIMIT:
         memo.clear()
     for condition, inputs in ready.condition_inputs:  # file order is report order
-        key = (condition.id, inputs.key(facts))
+        try:
+            key = (condition.id, inputs.read(facts))
+        except KeyError:  # a partial findings map (the engine always passes a full one)
+            key = (condition.id, inputs.key(facts))
         found = memo.get(key)
         if found is None:
             found = memo[key] = _screen_one(knowledge, condition, facts)

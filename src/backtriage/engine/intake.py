@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from backtriage.assessment import Conflict, UncertainMention, trusted
 from backtriage.case import MEASUREMENT_IDS, Case, Evidence, FindingState
@@ -54,8 +53,7 @@ class TextReading(Protocol):
     def conflicts(self) -> Sequence[Any]: ...
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     findings: dict[str, FindingState]
     evidence: dict[str, list[Evidence]]
     conflicts: list[Conflict]
@@ -160,7 +158,7 @@ def resolve(case: Case, knowledge: Knowledge, reading: TextReading | None = None
     states.update(case.findings)
     given = prepared(knowledge).given
     evidence.update(
-        (fid, [given[fid][state]]) for fid, state in case.findings.items() if state != "unknown"
+        {fid: [given[fid][state]] for fid, state in case.findings.items() if state != "unknown"}
     )
 
     measured, derived = _from_facts(knowledge, facts)
@@ -232,7 +230,7 @@ def _from_facts(knowledge: Knowledge, facts: dict[str, Any]) -> tuple[Measured, 
     them (keyed by the values of the facts those rules read, and their types: 38 and 38.0 are
     shown differently)."""
     ready = prepared(knowledge)
-    values = tuple([facts.get(name) for name in ready.intake_facts])
+    values = tuple([facts.get(name) for name in ready.intake_facts])  # 4 facts: no itemgetter
     key = (values, tuple(map(type, values)))
     memo = ready.resolved
     found: tuple[Measured, Derived] | None = memo.get(key)

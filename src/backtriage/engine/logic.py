@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from backtriage.assessment import TriWord
 from backtriage.case import FindingState
@@ -39,13 +38,13 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What rules may look at: finding states, case facts, and (later) the conditions decided."""
+class Facts(NamedTuple):
+    """What rules may look at: finding states, case facts, and (later) the conditions decided.
+    (A named tuple: immutable, and cheap to build twice per assessment.)"""
 
     findings: Mapping[str, FindingState]
     facts: Mapping[str, Any]
-    suspected: frozenset[str] = field(default_factory=frozenset)
+    suspected: frozenset[str] = frozenset()
     most_likely: str | None = None
 
 
