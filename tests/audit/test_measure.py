@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from backtriage.audit.run import AuditRun, run_audit
-from tests.audit.timelines import AUDIT_WARNINGS, EXPECTED, EXPECTED_CMS, YEAR, build
+from tests.audit.timelines import AUDIT_WARNINGS, EXPECTED, EXPECTED_CMS, YEAR, build, day
 
 pytestmark = AUDIT_WARNINGS
 
@@ -150,3 +150,16 @@ def test_rows_in_unused_code_systems_are_warned_about(tmp_path: Path) -> None:
         "1 medications rows are coded in rxnorm, which no audit code list uses: they cannot "
         "trigger an exclusion or count as imaging (map them, or add codes to the lists)"
     ]
+
+
+def test_a_code_counts_only_in_its_own_system(tmp_path: Path) -> None:
+    # HCPCS C and S codes on the index day and before it are not ICD-10-CM cancer (C) or
+    # injury (S) codes: the patients stay in the denominator (ATC: the timelines).
+    t = build()
+    t.procedure("not_imaged", day(-5), "C1713", "hcpcs")
+    t.procedure("lbp_prior_181", day(0), "S9090", "hcpcs")
+    run = run_audit(t.write_csv(tmp_path / "hcpcs"), YEAR)
+    assert _row(run, "not_imaged")["status"] == "denominator"
+    assert _row(run, "lbp_prior_181")["status"] == "denominator"
+    assert "rejected_unknown_code_system" not in run.summary["rows"]["procedures"]
+    assert run.summary["warnings"][0].startswith("2 procedures rows are coded in hcpcs")

@@ -250,6 +250,10 @@ def build() -> Timelines:
     t.medication(pid, day(-100), 60)
     t.medication(case("steroid_old", (DEN, False, None)), day(-456), 90)
     t.medication(case("not_steroid", (DEN, False, None)), day(-200), 180, code="C09AA05")
+    # A code counts only in its own system: ATC C (cardiovascular) and S (sensory organs) are
+    # not ICD-10-CM cancer (C) or injury (S) codes (HCPCS: test_measure.py).
+    t.medication(case("atc_c_not_cancer", (DEN, False, None)), day(-5), 30, code="C10AA01")
+    t.medication(case("atc_s_not_trauma", (DEN, False, None)), day(-5), 30, code="S01AA01")
     # Hospice any time in the measurement year.
     t.hospice(case("hospice_in_year", (EXC, None, "hospice")), "2024-12-31")
     t.hospice(case("hospice_prior_year", (DEN, False, None)), "2023-12-31")

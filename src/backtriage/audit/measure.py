@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 
 from backtriage.audit.codes import CodeEntry, CodeLists, list_matches
 from backtriage.audit.inputs import CheckedTables, Keep, as_date, as_string, raw_code
+from backtriage.audit.layout import SYSTEMS_BY_TABLE
 from backtriage.audit.spec import Exclusion, MeasureSpec, Period
 
 NEGATIVE_HISTORY_REASON = "lbp_diagnosis_prior_180d"
@@ -95,7 +96,8 @@ def used_rows(spec: MeasureSpec, period: Period, lists: CodeLists) -> dict[str, 
     """Which valid rows the measure and the chart review can use, per table (for ``load_tables``).
 
     A superset of every filter below and in ``red_flags.py``: coded rows whose code is on any
-    code list or red flag, in any system (a list's ``except_lists`` only narrow it), and
+    code list or red flag in a system the table may hold, whatever the row's own system (a
+    list's ``except_lists`` only narrow it), and
     the encounters that can be an index visit (eligible setting, intake period, and the
     encounter of a principal low-back-pain diagnosis) or a hospice episode (measurement year).
     Rows outside it can never change a result, so they are counted but not kept.  The code,
@@ -140,18 +142,28 @@ def used_rows(spec: MeasureSpec, period: Period, lists: CodeLists) -> dict[str, 
         starts = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
         terms = [value.isin(exact)] if exact else []
         terms += [value.startswith(p) for p in starts]
-        return reduce(lambda a, b: a | b, terms, ibis.literal(False))
+        # ``fill_null`` changes no row kept (a filter drops a null test) but keeps a list of
+        # exact codes from being a filter term of its own, which DuckDB would plan as a join
+        # after reading every column of every row, instead of a test in the file scan.
+        return reduce(lambda a, b: a | b, terms, ibis.literal(False)).fill_null(False)
 
-    def code(raw: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
-        # Whatever the code system: a test per system costs engines more than it saves.
-        return code_terms(raw_code(raw), entries)
+    def coded(table: str) -> Keep:
+        # The codes of the systems the table may hold (a row in any other system is rejected),
+        # whatever the row's system: a test per system costs engines more than it saves.
+        # Without the first, an ATC code starting with C or S would be kept as a possible
+        # ICD-10-CM cancer or injury code (kept only: every match is by system).
+        own = [e for e in entries if e.system in SYSTEMS_BY_TABLE[table]]
 
-    coded = Keep(raw=code)
+        def code(raw: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
+            return code_terms(raw_code(raw), own)
+
+        return Keep(raw=code)
+
     return {
         "encounters": Keep(raw=encounter, checked=encounter_checked),
-        "diagnoses": coded,
-        "procedures": coded,
-        "medications": coded,
+        "diagnoses": coded("diagnoses"),
+        "procedures": coded("procedures"),
+        "medications": coded("medications"),
     }
 
 

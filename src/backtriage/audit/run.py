@@ -5,6 +5,7 @@ The CLI (``commands.py``), the benchmark and the tests all call :func:`run_audit
 
 from __future__ import annotations
 
+import gc
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -77,7 +78,14 @@ def run_audit(
     patients_out: Path | None = None,
     progress: Step = _no_progress,
 ) -> AuditRun:
-    """Run the measure over ``input_path`` (FHIR NDJSON folder or tabular folder)."""
+    """Run the measure over ``input_path`` (FHIR NDJSON folder or tabular folder).
+
+    Python's cyclic garbage collector is paused for the run (and restored after it): building
+    and compiling the queries creates many small objects and no cycles worth collecting (its
+    passes over them cost about a quarter of a second at a million patients).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _run(
             input_path,
@@ -95,6 +103,9 @@ def run_audit(
             f"DuckDB ran out of memory under --memory-limit {memory_limit or '(default)'}; "
             "give a higher limit (it spills to disk beyond it, but needs some room to work)"
         ) from exc
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _run(
