@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import pytest
+
 import backtriage
 
 
@@ -41,3 +46,18 @@ def test_docstring_example() -> None:
         "nonspecific_low_back_pain",
         [],
     )
+
+
+def test_importing_the_package_is_light() -> None:
+    # The audit and the error classes need neither pydantic nor the engine: they load on first use.
+    script = (
+        "import sys, backtriage.errors\n"
+        "print(sorted(m for m in ('pydantic', 'backtriage.engine', 'jinja2') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'asses'"):
+        backtriage.asses  # noqa: B018

@@ -9,9 +9,11 @@
 ``backtriage.engine.assess(case, knowledge, today)``.
 """
 
-from backtriage.api import assess, parse_case
-from backtriage.assessment import Assessment
-from backtriage.case import Case, Evidence
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from backtriage.errors import (
     AuditInputError,
     BacktriageError,
@@ -20,8 +22,42 @@ from backtriage.errors import (
     KnowledgeError,
     TextError,
 )
-from backtriage.knowledge import Knowledge, load_knowledge
-from backtriage.report import to_html, to_json, to_markdown
+
+if TYPE_CHECKING:
+    from backtriage.api import assess, parse_case
+    from backtriage.assessment import Assessment
+    from backtriage.case import Case, Evidence
+    from backtriage.knowledge import Knowledge, load_knowledge
+    from backtriage.report import to_html, to_json, to_markdown
+
+# Imported on first use (PEP 562): ``import backtriage.audit`` or ``backtriage.errors`` need not
+# load pydantic models, the knowledge base's schema and the report templates first.
+_LAZY = {
+    "assess": "backtriage.api",
+    "parse_case": "backtriage.api",
+    "Assessment": "backtriage.assessment",
+    "Case": "backtriage.case",
+    "Evidence": "backtriage.case",
+    "Knowledge": "backtriage.knowledge",
+    "load_knowledge": "backtriage.knowledge",
+    "to_html": "backtriage.report",
+    "to_json": "backtriage.report",
+    "to_markdown": "backtriage.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'backtriage' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Assessment",
