@@ -4,11 +4,13 @@ and report *all* problems at once (file and location for each) as one :class:`Kn
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import yaml
@@ -66,9 +68,10 @@ class Knowledge:
     codes: CodesFile
     version: str
 
-    @property
-    def acr_variants(self) -> dict[int, AcrVariant]:
-        return {variant.number: variant for variant in self.acr.variants}
+    @cached_property
+    def acr_variants(self) -> Mapping[int, AcrVariant]:
+        """The ACR variants by number (read-only; built once)."""
+        return MappingProxyType({variant.number: variant for variant in self.acr.variants})
 
 
 def packaged_data() -> Traversable:

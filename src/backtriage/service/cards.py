@@ -119,7 +119,7 @@ def order_cards(
     for rating in ratings:
         display = rating.order.code.display
         if rating.rating == "not-appropriate":
-            table = knowledge.acr_variants  # built on each access: once per card
+            table = knowledge.acr_variants
             variant_texts = [f"ACR variant {v}: {table[v].text}" for v in rating.variants]
             lines = [
                 f"**{display}** is rated *{rating.category}* by the ACR Appropriateness Criteria "
