@@ -341,7 +341,7 @@ def _bad_days_supply(days: ir.IntegerValue) -> ir.BooleanValue:
 def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
     """Row accounting: every input row is valid or rejected with its reason.
 
-    Two queries: the patients, from their cached grouping by id; the other tables in one pass
+    One query: the patients, from their cached grouping by id, and the other tables in one pass
     over their rows (the columns the checks read), one lookup of the patient of every row among
     the valid patients, and a count of the rows by outcome.  The text columns with few values
     (code system, setting) are counted as read and trimmed, lower-cased and checked on the
@@ -350,18 +350,16 @@ def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str,
     Returns (per table: total, valid, and rejected by reason; per coded table: valid rows by
     code system, to warn about systems no list uses).
     """
-    counts: dict[str, dict[str, int]] = {"patients": _patient_counts(tables.patient_ids)}
-    in_use: dict[str, dict[str, int]] = {}
     names = [name for name in EVENT_TABLES if name in tables.raw]
-    frame = _event_counts(tables, names).execute()
-    for name in names:
-        counts[name] = {}
+    frame = _row_counts(tables, names).execute()
+    counts: dict[str, dict[str, int]] = {name: {} for name in ("patients", *names)}
+    in_use: dict[str, dict[str, int]] = {}
     for name, reason, system, n in zip(
         frame["table"], frame["reason"], frame["system"], frame["n"], strict=True
     ):
         by_reason = counts[str(name)]
         by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
-        if reason == "valid" and name != "encounters":
+        if reason == "valid" and name not in ("patients", "encounters"):
             in_use.setdefault(str(name), {})[str(system)] = int(n)
     rows: dict[str, dict[str, int]] = {}
     for name in ("patients", *names):
@@ -375,30 +373,52 @@ def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str,
     return rows, in_use
 
 
-def _patient_counts(patient_ids: ir.Table) -> dict[str, int]:
-    """Rows of ``patients`` by outcome: checks in order missing id, bad date, duplicate id."""
+def _patient_counts(patient_ids: ir.Table) -> ir.Table:
+    """(table, reason, system, n) of the rows of ``patients``: checks in order missing id, bad
+    date, duplicate id (an ``n`` may be 0)."""
     t = patient_ids
-    frame = (
-        t.group_by(no_id=t.patient_id.isnull(), duplicated=t.copies > 1)
-        .agg(rows=t.copies.sum(), dated=t.dated.sum())
-        .execute()
+    g = t.group_by(no_id=t.patient_id.isnull(), duplicated=t.copies > 1).agg(
+        rows=t.copies.sum(), dated=t.dated.sum()
     )
-    out: dict[str, int] = {}
-    for no_id, duplicated, rows, dated in zip(
-        frame["no_id"], frame["duplicated"], frame["rows"], frame["dated"], strict=True
-    ):
-        if no_id:
-            out["missing_patient_id"] = out.get("missing_patient_id", 0) + int(rows)
-            continue
-        outcome = "duplicate_patient_id" if duplicated else "valid"
-        for reason, n in (("bad_date", int(rows) - int(dated)), (outcome, int(dated))):
-            if n:
-                out[reason] = out.get(reason, 0) + n
-    return out
+
+    def part(rows: ir.Table, reason: ir.StringValue | str, n: ir.IntegerValue) -> ir.Table:
+        return rows.select(
+            table=ibis.literal("patients"),
+            reason=ibis.literal(reason) if isinstance(reason, str) else reason,
+            system=ibis.null().cast("string"),
+            n=n.cast("int64"),
+        )
+
+    named = g.filter(~g.no_id)
+    return ibis.union(
+        part(g.filter(g.no_id), "missing_patient_id", g.rows),
+        part(named, "bad_date", named.rows - named.dated),
+        part(
+            named,
+            ibis.ifelse(named.duplicated, "duplicate_patient_id", "valid"),
+            named.dated,
+        ),
+        distinct=False,
+    )
+
+
+def _row_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
+    """(table, reason, system, n) of every input row, ``patients`` and the tables ``names``,
+    in one query (n > 0)."""
+    events = _event_counts(tables, names)
+    rows = ibis.union(
+        _patient_counts(tables.patient_ids),
+        events.mutate(n=events.n.cast("int64")),
+        distinct=False,
+    )
+    grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
+    return grouped.filter(grouped.n > 0)
 
 
 def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
-    """(table, reason, system, n) over every row of the tables ``names``; reason ``valid``."""
+    """(table, reason, system, n) over every row of the tables ``names``; reason ``valid``.
+
+    Not summed by (table, reason, system): :func:`_row_counts` does that."""
     parts = []
     for name in names:
         raw = tables.raw[name]
@@ -456,8 +476,7 @@ def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
         else_="valid",
     )
     system = ibis.ifelse(is_encounter, ibis.null().cast("string"), value)
-    out = g.select("table", reason=reason, system=system, n=g.n)
-    return out.group_by("table", "reason", "system").agg(n=out.n.sum())
+    return g.select("table", reason=reason, system=system, n=g.n)
 
 
 def describe_layout(layout: TableLayout) -> str:

@@ -146,8 +146,12 @@ def _run(
         # (a few percent); every other valid patient is not_eligible, no_index_encounter.
         indexed = measured.indexed.cache()
         status_counts = _status_counts(indexed, rows["patients"]["valid"])
-        lbp = frame(indexed.filter(indexed.status != "not_eligible"))
-        lbp = lbp[list(RESULT_COLUMNS)].sort_values("patient_id").reset_index(drop=True)
+        # Ordered by the engine (several times faster than pandas' sort of the text ids).
+        lbp = frame(
+            indexed.filter(indexed.status != "not_eligible")
+            .select(*RESULT_COLUMNS)
+            .order_by("patient_id")
+        )
         progress("reviewing charts of imaged patients")
         hits = frame(red_flag_hits(tables, indexed, lists))
         review = chart_review(lbp, hits, lists)
