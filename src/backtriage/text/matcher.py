@@ -165,7 +165,7 @@ class TokenMatcher:
         # words) accepts the words, then matched with that spec taken or skipped.
         self._odd: list[tuple[int, tuple[_Spec, ...], _Rank, _Rank | None]] = []
         self._states: dict[frozenset[int], _State] = {}
-        self._root = self._state(tuple(self._trie.closure()))
+        self._root: _State | None = None  # built on first use: adding thousands stays linear
         self._cached = 0  # steps remembered
 
     def add(self, key: int, pattern: Pattern) -> None:
@@ -206,8 +206,14 @@ class TokenMatcher:
     def _forget(self) -> None:
         """Drop every remembered state and step (after ``add``, or when too many)."""
         self._states = {}
-        self._root = self._state(tuple(self._trie.closure()))
+        self._root = None
         self._cached = 0
+
+    def _start(self) -> _State:
+        """The state before any word: the trie's root and what skipping optional specs reaches."""
+        if self._root is None:
+            self._root = self._state(tuple(self._trie.closure()))
+        return self._root
 
     def _state(self, nodes: tuple[_Node, ...]) -> _State:
         ids = frozenset(map(id, nodes))
@@ -239,9 +245,10 @@ class TokenMatcher:
         positions = range(n) if starts is None else starts
         for i in positions:
             word = words[i]
-            state = self._root.steps.get(word, _MISSING)
+            root = self._start()
+            state = root.steps.get(word, _MISSING)
             if state is _MISSING:
-                state = self._step(self._root, word)
+                state = self._step(root, word)
             if state is None and not odd:
                 continue
             # Per rule: the rank of its best variant and the end of its longest match.
