@@ -323,3 +323,47 @@ def test_letters_whose_lower_case_is_longer_never_crash(reader: TextReader, note
         for span in spans:
             assert span.start is not None and span.end is not None
             assert note[span.start : span.end] == span.text
+
+
+@pytest.mark.parametrize(
+    ("note", "finding"),
+    [
+        ("No fever, numbness in the left foot.", "dermatomal_sensory_loss"),
+        ("No fever, saddle numbness", "saddle_anesthesia"),
+        ("Nil fever, weight loss", "unexplained_weight_loss"),
+    ],
+)
+def test_a_bare_no_before_one_comma_leaves_the_next_mention_unknown(
+    reader: TextReader, note: str, finding: str
+) -> None:
+    # The comma may end the denial as well as continue it: never read a possible red flag absent.
+    reading = reader.read(note=note)
+    assert reading.findings.get("fever") == "absent"
+    assert finding not in reading.findings
+    assert [(u.finding, u.why) for u in reading.uncertain] == [(finding, "unclear_list")]
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "No fever, chills or weight loss.",
+        "Denies fever, weight loss.",
+        "No fever, night sweats, weight loss.",
+    ],
+)
+def test_lists_are_still_read_as_denials(reader: TextReader, note: str) -> None:
+    reading = reader.read(note=note)
+    assert reading.findings.get("unexplained_weight_loss") == "absent"
+    assert reading.uncertain == []
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Has not passed urine for 10 hours.",
+        "hasn't voided since last night",
+        "No urine output for 12 hours.",
+    ],
+)
+def test_not_passing_urine_for_hours_is_retention(reader: TextReader, note: str) -> None:
+    assert reader.read(note=note).findings.get("urinary_retention") == "present"

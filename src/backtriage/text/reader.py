@@ -211,6 +211,8 @@ class TextReader:
                 return None, "qualified"
             return "absent", None
         if negated:
+            if _unclear_denial(text, mention):
+                return None, "unclear_list"
             return "absent", None
         if concept.vague:
             return None, "non_specific"
@@ -280,7 +282,35 @@ _WHY_TEXT: dict[Why, str] = {
     "historical": "mentioned as past, not as current",
     "non_specific": "too vague to say which finding: ask",
     "qualified": "a normal finding stated with a qualification: not read as absent",
+    "unclear_list": "a 'no' before a comma may not reach it ('no fever, numbness'): ask",
 }
+
+_LIST_WORD = re.compile(r"(?<![a-z])(?:or|and|nor)(?![a-z])|/", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.;:!?\n]")
+_BARE_NO = re.compile(r"(?:no|nil)", re.IGNORECASE)
+
+
+def _unclear_denial(text: str, mention: Mention) -> bool:
+    """ "No fever, numbness in the left foot": a bare "no", then one comma, then this mention,
+    and no list word (or, and, nor) or further comma in the clause — the comma may end the
+    denial as well as continue it.  Read as absent, a present red flag would be hidden; so it is
+    left unknown and asked.  "No fever, chills or weight loss" and "denies fever, weight loss"
+    are lists, read as denials."""
+    before = [
+        m for m in mention.modifiers if m.category == "NEGATED_EXISTENCE" and m.end <= mention.start
+    ]
+    if not before:
+        return False
+    trigger = max(before, key=lambda m: m.end)
+    if _BARE_NO.fullmatch(text[trigger.start : trigger.end]) is None:
+        return False
+    between = text[trigger.end : mention.start]
+    if between.count(",") != 1 or _LIST_WORD.search(between) or _CLAUSE_END.search(between):
+        return False
+    rest = text[mention.end :]
+    stop = _CLAUSE_END.search(rest)
+    rest = rest[: stop.start() if stop else len(rest)]
+    return "," not in rest and _LIST_WORD.search(rest) is None
 
 
 def _negation_adjacent(text: str, mention: Mention) -> bool:

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from backtriage.case import Evidence
 
 State = Literal["present", "absent"]
-Why = Literal["family", "hypothetical", "uncertain", "historical", "non_specific", "qualified"]
+Why = Literal[
+    "family", "hypothetical", "uncertain", "historical", "non_specific", "qualified", "unclear_list"
+]
 
 
 class Uncertain(BaseModel):
