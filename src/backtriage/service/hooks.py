@@ -164,9 +164,9 @@ class Caller:
             )
         if not issued:
             return response, None
-        # the report behind the cards' links, and what was shown (for feedback)
-        case = reading.case.model_dump(mode="json", exclude_none=True)
-        return response, (service.id, report_id, case, issued)
+        # the report behind the cards' links (the case as the assessment records it), and what
+        # was shown (for feedback)
+        return response, (service.id, report_id, assessment.case, issued)
 
     def _resources(self, service: Service, request: HookRequest) -> list[Any]:
         """The prefetched (or fetched) resources, validated as FHIR R4."""

@@ -27,6 +27,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic_core import to_json
+
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS jti (iss TEXT NOT NULL, jti TEXT NOT NULL, exp BIGINT NOT NULL,"
     " PRIMARY KEY (iss, jti))",
@@ -264,7 +266,7 @@ def _response_statements(
     statements: _Statements = [
         (
             "INSERT INTO reports (id, service, created, case_json) VALUES (?, ?, ?, ?)",
-            (report_id, service, now, json.dumps(case, separators=(",", ":"))),
+            (report_id, service, now, to_json(case).decode()),
         ),
     ]
     statements += [
