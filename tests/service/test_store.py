@@ -3,15 +3,16 @@ feedback, durability across a process killed with SIGKILL."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 import pytest
 
 from backtriage.service.store import Feedback, Store
+from tests.service import fixtures as f
 
 
 def exercise(store: Store) -> None:
@@ -60,21 +61,13 @@ def test_sqlite_feedback_survives_kill_9(db_path: str) -> None:
     store.close()
 
 
-def test_sqlite_writer_thread_commits_each_write_before_its_future_is_done(db_path: str) -> None:
-    store = Store(db_path)
-    ids = [uuid.uuid4().hex for _ in range(20)]
-    done = [
-        store.record_response_soon("svc", rid, {"age": 40 + i}, [(f"card-{i}", "k")])
-        for i, rid in enumerate(ids)
-    ]
-    again = store.record_response_soon("svc", ids[0], {"age": 1}, [])  # the id is taken
-    for future in done:
-        assert future.result(timeout=30) is None
-    with pytest.raises(sqlite3.IntegrityError):
-        again.result(timeout=30)  # only this write fails; each caller gets its own outcome
-    other = Store(db_path)  # another connection (another worker) sees every committed write
-    assert [other.report_case(rid, 60) for rid in ids] == [{"age": 40 + i} for i in range(20)]
+def test_a_report_link_works_as_soon_as_the_answer_is_out(insecure: Any, db_path: str) -> None:
+    response = insecure.post("/cds-services/backtriage-lumbar-imaging-sign", json=f.argonaut_lbp())
+    (card,) = response.json()["cards"]
+    url = card["links"][0]["url"]
+    assert insecure.get(url).status_code == 200
+    other = Store(db_path)  # another connection (another worker) sees the committed write
+    assert other.report_case(url.rsplit("/", 1)[1], 60) is not None
     (row,) = other.summary()
-    assert row.issued == 20
+    assert (row.kind, row.issued) == ("order-not-appropriate", 1)
     other.close()
-    store.close()

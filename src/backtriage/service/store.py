@@ -7,23 +7,18 @@ a ``postgresql://`` URL for several hosts.  Feedback
 is idempotent: the same (card, outcome, timestamp) reported twice is stored once.  Free-text
 override comments are not stored (they may hold patient data).
 
-The service's hot path hands its report-link writes to one writer thread per store
-(:meth:`Store.record_response_soon`): the event loop serves other calls while the write is
-committed (sqlite releases the GIL while it works), and writes that queue up meanwhile share one
-commit.  The answer is sent only once its write is committed, so the link works at once and is
-as durable as before."""
+A service call's report link and cards are committed before its answer goes out, so the link
+works at once, from any worker."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import queue
 import random
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -85,7 +80,6 @@ class Store:
         self._local = threading.local()
         self._all: list[_Connection] = []
         self._lock = threading.Lock()
-        self._writer: _Writer | None = None
         self._create()
 
     # --- connections ------------------------------------------------------------------------
@@ -127,17 +121,6 @@ class Store:
             raise
         return results
 
-    def _run_many(self, groups: Iterable[tuple[str, list[Sequence[Any]]]]) -> None:
-        """Each statement with each of its parameter rows, in one transaction."""
-        conn = self._conn()
-        try:
-            for sql, rows in groups:
-                conn.cursor().executemany(self._sql(sql), rows)
-            conn.commit()
-        except Exception:
-            self._drop(conn)
-            raise
-
     def _drop(self, conn: _Connection) -> None:
         """Forget a connection after a failure; the next call on this thread reconnects."""
         with contextlib.suppress(Exception):
@@ -159,10 +142,6 @@ class Store:
                 time.sleep(0.2 * (attempt + 1))
 
     def close(self) -> None:
-        with self._lock:
-            writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.stop()  # its queued writes are committed first
         with self._lock:
             for conn in self._all:
                 conn.close()
@@ -189,19 +168,6 @@ class Store:
         self, service: str, report_id: str, case: dict[str, Any], cards: Sequence[tuple[str, str]]
     ) -> None:
         self._run(_response_statements(service, report_id, case, cards))
-
-    def record_response_soon(
-        self, service: str, report_id: str, case: dict[str, Any], cards: Sequence[tuple[str, str]]
-    ) -> Future[None]:
-        """:meth:`record_response` on the store's writer thread: the future is done when the
-        write is committed (or failed).  For a caller on an event loop, which can serve other
-        calls meanwhile; the same durability as :meth:`record_response`."""
-        statements = _response_statements(service, report_id, case, cards)
-        with self._lock:
-            if self._writer is None:
-                self._writer = _Writer(self)
-            writer = self._writer
-        return writer.submit(statements)
 
     def report_case(self, report_id: str, max_age_s: int) -> dict[str, Any] | None:
         (cursor,) = self._run(
@@ -278,65 +244,3 @@ def _response_statements(
         for uuid, kind in cards
     ]
     return statements
-
-
-class _Writer:
-    """One thread that commits writes for callers that should not wait on the database
-    themselves.  Whatever has queued up while the previous commit ran goes into one transaction
-    (group commit); if that transaction fails, each write is retried alone, so each caller gets
-    its own write's outcome."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._queue: queue.SimpleQueue[tuple[_Statements, Future[None]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._thread = threading.Thread(target=self._loop, name="backtriage-store", daemon=True)
-        self._thread.start()
-
-    def submit(self, statements: _Statements) -> Future[None]:
-        done: Future[None] = Future()
-        self._queue.put((statements, done))
-        return done
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _loop(self) -> None:
-        while True:
-            batch: list[tuple[_Statements, Future[None]]] = []
-            item = self._queue.get()
-            while item is not None:
-                batch.append(item)
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            self._commit(batch)
-            if item is None:
-                return  # its connection is closed with the store's others
-
-    def _commit(self, batch: list[tuple[_Statements, Future[None]]]) -> None:
-        if len(batch) > 1:
-            # one executemany per statement: a few calls into sqlite (each a GIL hand-over)
-            # however many writes queued up
-            grouped: dict[str, list[Sequence[Any]]] = {}
-            for statements, _ in batch:
-                for sql, params in statements:
-                    grouped.setdefault(sql, []).append(params)
-            try:
-                self._store._run_many(grouped.items())
-            except Exception:
-                pass  # retried one by one below, so that each caller gets its own outcome
-            else:
-                for _, done in batch:
-                    done.set_result(None)
-                return
-        for statements, done in batch:
-            try:
-                self._store._run(statements)
-            except Exception as exc:  # handed to the caller waiting on it
-                done.set_exception(exc)
-            else:
-                done.set_result(None)
