@@ -26,6 +26,20 @@ def exercise(store: Store) -> None:
     assert store.add_feedback("svc", [item, item]) == 0
     (row,) = [r for r in store.summary() if r.kind == "order-not-appropriate"]
     assert row.accepted >= 1 and row.issued >= 1
+    # several calls' writes in one transaction; a failing one (its report id is taken) fails alone
+    ids = [uuid.uuid4().hex for _ in range(3)]
+    records = [
+        ("svc", rid, {"age": 40 + i}, [(str(uuid.uuid4()), "batch")]) for i, rid in enumerate(ids)
+    ]
+    assert store.record_responses(records) == [None, None, None]
+    taken = ("svc", ids[0], {"age": 1}, [(str(uuid.uuid4()), "batch")])
+    fresh = ("svc", uuid.uuid4().hex, {"age": 2}, [(str(uuid.uuid4()), "batch")])
+    outcomes = store.record_responses([taken, fresh])
+    assert isinstance(outcomes[0], Exception) and outcomes[1] is None
+    assert [store.report_case(rid, 60) for rid in ids] == [{"age": 40 + i} for i in range(3)]
+    assert store.report_case(fresh[1], 60) == {"age": 2}
+    (batch,) = [r for r in store.summary() if r.kind == "batch"]
+    assert batch.issued == 4  # the three, and the fresh one; not the failed write's card
 
 
 def test_sqlite(db_path: str) -> None:

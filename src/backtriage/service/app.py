@@ -28,6 +28,7 @@ from backtriage.knowledge import Knowledge
 from backtriage.report import to_html, to_markdown
 from backtriage.service.auth import Unauthorized, Verifier
 from backtriage.service.feedback import FeedbackRequest
+from backtriage.service.group_commit import GroupCommit
 from backtriage.service.hooks import SERVICES, Caller, HookRequest
 from backtriage.service.outcome import FHIR_JSON, operation_outcome
 from backtriage.service.prefetch import PrefetchMissing
@@ -97,11 +98,13 @@ def create_app(
         return found
 
     # A call that needs no network I/O (local SQLite store, keys from files, every prefetch key
-    # sent) is about a millisecond of CPU: it runs on the event loop, store write included (a
-    # WAL commit without fsync), which spares thread hand-offs and their contention for the
-    # GIL.  Anything that may wait on a network (PostgreSQL, a JWKS URL, fetching prefetch
-    # from fhirServer) runs in the thread pool so it cannot stall other requests.
+    # sent) is under a millisecond of CPU: it runs on the event loop, store write included (a
+    # WAL commit without fsync, shared by the calls of one loop turn), which spares thread
+    # hand-offs and their contention for the GIL.  Anything that may wait on a network
+    # (PostgreSQL, a JWKS URL, fetching prefetch from fhirServer) runs in the thread pool so it
+    # cannot stall other requests.
     local_auth = not store.postgres and not any(t.is_url for t in settings.trust)
+    commits = GroupCommit(store)
 
     async def client(request: Request) -> None:
         """Every CDS Hooks endpoint: a verified JWT whose aud is the URL called."""
@@ -199,7 +202,9 @@ def create_app(
             raise HTTPException(404, f"no CDS service {service_id!r}")
         args = (service, body, base_url(request), date.today())
         if not store.postgres and caller.prefetch_complete(service, body):
-            result = caller.call(*args)
+            result, record = caller.answer(*args)
+            if record is not None:
+                await commits.record(record)
         else:
             result = await run_in_threadpool(caller.call, *args)
         # plain JSON already: encoded once, compact and UTF-8, as JSONResponse would

@@ -26,11 +26,9 @@ from backtriage.fhir.resources import READ_TYPES
 from backtriage.knowledge import Knowledge
 from backtriage.service import cards, pama, prefetch
 from backtriage.service.settings import Settings
-from backtriage.service.store import Store
+from backtriage.service.store import Record, Store
 
 HookName = Literal["patient-view", "order-select", "order-sign"]
-# what the store keeps for a response: service id, report id, the case, (card uuid, kind) shown
-Record = tuple[str, str, dict[str, Any], list[tuple[str, str]]]
 
 
 class FhirAuthorization(BaseModel):

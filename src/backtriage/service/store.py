@@ -8,7 +8,8 @@ is idempotent: the same (card, outcome, timestamp) reported twice is stored once
 override comments are not stored (they may hold patient data).
 
 A service call's report link and cards are committed before its answer goes out, so the link
-works at once, from any worker."""
+works at once, from any worker.  :meth:`Store.record_responses` commits several calls' writes in
+one transaction (group commit), each caller still getting its own write's outcome."""
 
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ class _Connection(Protocol):
 
 
 _Statements = list[tuple[str, Sequence[Any]]]
+# what is kept of one service call: service id, report id, the case, (card uuid, kind) shown
+Record = tuple[str, str, dict[str, Any], Sequence[tuple[str, str]]]
 
 
 class Store:
@@ -121,6 +124,17 @@ class Store:
             raise
         return results
 
+    def _run_many(self, groups: Iterable[tuple[str, list[Sequence[Any]]]]) -> None:
+        """Each statement with each of its parameter rows, in one transaction."""
+        conn = self._conn()
+        try:
+            for sql, rows in groups:
+                conn.cursor().executemany(self._sql(sql), rows)
+            conn.commit()
+        except Exception:
+            self._drop(conn)
+            raise
+
     def _drop(self, conn: _Connection) -> None:
         """Forget a connection after a failure; the next call on this thread reconnects."""
         with contextlib.suppress(Exception):
@@ -168,6 +182,31 @@ class Store:
         self, service: str, report_id: str, case: dict[str, Any], cards: Sequence[tuple[str, str]]
     ) -> None:
         self._run(_response_statements(service, report_id, case, cards))
+
+    def record_responses(self, records: Sequence[Record]) -> list[Exception | None]:
+        """:meth:`record_response` for several calls in one transaction (one executemany per
+        statement).  If that transaction fails, each write is retried alone, so each gets its
+        own outcome: None when committed, else the exception it raised."""
+        if len(records) > 1:
+            grouped: dict[str, list[Sequence[Any]]] = {}
+            for record in records:
+                for sql, params in _response_statements(*record):
+                    grouped.setdefault(sql, []).append(params)
+            try:
+                self._run_many(grouped.items())
+            except Exception:
+                pass  # retried one by one below
+            else:
+                return [None] * len(records)
+        outcomes: list[Exception | None] = []
+        for record in records:
+            try:
+                self.record_response(*record)
+            except Exception as exc:  # handed to the caller whose write it is
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def report_case(self, report_id: str, max_age_s: int) -> dict[str, Any] | None:
         (cursor,) = self._run(

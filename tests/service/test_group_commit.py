@@ -1,0 +1,98 @@
+"""Group commit on the event loop: the writes of one loop turn share a transaction, each caller
+waits for its own write and gets its own failure."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from backtriage.service.group_commit import GroupCommit
+from backtriage.service.store import Record, Store
+
+
+class Spy(Store):
+    """A real store that remembers the batches it was asked to commit."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.batches: list[int] = []
+
+    def record_responses(self, records: Sequence[Record]) -> list[Exception | None]:
+        self.batches.append(len(records))
+        return super().record_responses(records)
+
+
+def record(report_id: str, age: int) -> Record:
+    return ("svc", report_id, {"age": age}, [(str(uuid.uuid4()), "k")])
+
+
+def test_calls_of_one_loop_turn_share_one_commit_and_each_is_readable_at_once(
+    db_path: str,
+) -> None:
+    store = Spy(db_path)
+    commits = GroupCommit(store)
+    ids = [uuid.uuid4().hex for _ in range(5)]
+
+    async def calls() -> list[Any]:
+        return await asyncio.gather(*(commits.record(record(r, i)) for i, r in enumerate(ids)))
+
+    assert asyncio.run(calls()) == [None] * 5
+    assert store.batches == [5]
+    other = Store(db_path)  # another worker's connection sees every write once awaited
+    assert [other.report_case(r, 60) for r in ids] == [{"age": i} for i in range(5)]
+    other.close()
+    store.close()
+
+
+def test_a_failing_write_fails_only_its_own_caller(db_path: str) -> None:
+    store = Spy(db_path)
+    commits = GroupCommit(store)
+    taken = uuid.uuid4().hex
+    store.record_response(*record(taken, 1))
+
+    async def calls() -> list[Any]:
+        fresh = [commits.record(record(uuid.uuid4().hex, 2)) for _ in range(2)]
+        clash = commits.record(record(taken, 3))
+        return await asyncio.gather(fresh[0], clash, fresh[1], return_exceptions=True)
+
+    first, clash, second = asyncio.run(calls())
+    assert first is None and second is None
+    assert isinstance(clash, Exception)
+    assert store.report_case(taken, 60) == {"age": 1}  # the earlier write is untouched
+    store.close()
+
+
+def test_a_caller_that_went_away_does_not_stop_the_others(db_path: str) -> None:
+    store = Spy(db_path)
+    commits = GroupCommit(store)
+    ids = [uuid.uuid4().hex for _ in range(2)]
+
+    async def calls() -> None:
+        gone = asyncio.ensure_future(commits.record(record(ids[0], 0)))
+        stays = asyncio.ensure_future(commits.record(record(ids[1], 1)))
+        await asyncio.sleep(0)  # both have queued their writes
+        gone.cancel()
+        await asyncio.wait_for(stays, 10)  # a time-out: the commit stopped at the cancelled one
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+
+    asyncio.run(calls())
+    assert store.report_case(ids[1], 60) == {"age": 1}
+    store.close()
+
+
+def test_separate_turns_commit_separately(db_path: str) -> None:
+    store = Spy(db_path)
+    commits = GroupCommit(store)
+
+    async def calls() -> None:
+        await commits.record(record(uuid.uuid4().hex, 0))
+        await commits.record(record(uuid.uuid4().hex, 1))
+
+    asyncio.run(calls())
+    assert store.batches == [1, 1]
+    store.close()
