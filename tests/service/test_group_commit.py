@@ -4,6 +4,7 @@ waits for its own write and gets its own failure."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -95,4 +96,31 @@ def test_separate_turns_commit_separately(db_path: str) -> None:
 
     asyncio.run(calls())
     assert store.batches == [1, 1]
+    store.close()
+
+
+def test_event_loops_in_several_threads_keep_their_own_batches(db_path: str) -> None:
+    store = Spy(db_path)
+    commits = GroupCommit(store)
+    ids = [[uuid.uuid4().hex for _ in range(3)] for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def worker(mine: list[str]) -> None:
+        async def calls() -> None:
+            for _ in range(100):  # interleave with the other threads' loops
+                await asyncio.gather(*(commits.record(record(uuid.uuid4().hex, 0)) for _ in mine))
+            await asyncio.gather(*(commits.record(record(r, 1)) for r in mine))
+
+        try:
+            asyncio.run(asyncio.wait_for(calls(), 30))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(mine,)) for mine in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(store.report_case(r, 60) == {"age": 1} for mine in ids for r in mine)
     store.close()

@@ -15,21 +15,27 @@ from backtriage.service.store import Record, Store
 
 
 class GroupCommit:
+    """One per app.  Each event loop (one per worker; a test client may run several) has its
+    own batch, committed on that loop's thread."""
+
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._pending: list[tuple[Record, asyncio.Future[None]]] = []
+        self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Record, asyncio.Future[None]]]]
+        self._pending = {}
 
     async def record(self, record: Record) -> None:
         """Commit ``record`` (with whatever else comes in this turn); raises its own failure."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._commit)
-        self._pending.append((record, done))
+        batch = self._pending.get(loop)
+        if batch is None:
+            batch = self._pending[loop] = []
+            loop.call_soon(self._commit, loop)
+        batch.append((record, done))
         await done
 
-    def _commit(self) -> None:
-        batch, self._pending = self._pending, []
+    def _commit(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._pending.pop(loop)
         try:
             outcomes = self._store.record_responses([record for record, _ in batch])
         except Exception as exc:  # e.g. the database cannot be opened: every write failed
