@@ -192,6 +192,11 @@ def _validate(model: type[M], raw: object, name: str, problems: list[str]) -> M 
         return None
 
 
+def _load(root: Traversable, name: str, model: type[M], problems: list[str]) -> M | None:
+    """The data file ``name`` read and checked as ``model``; None (and problems) if it is not."""
+    return _validate(model, _read(root / name, name, problems), name, problems)
+
+
 def _target_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
     folder = root.joinpath("targets")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
@@ -213,12 +218,7 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
 
     rules = Rules()
 
-    findings = _validate(
-        FindingsFile,
-        _read(root / "findings.yaml", "findings.yaml", problems),
-        "findings.yaml",
-        problems,
-    )
+    findings = _load(root, "findings.yaml", FindingsFile, problems)
     if findings is not None:
         seen: set[str] = set()
         for group, entries in findings.groups.items():
@@ -232,12 +232,7 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
                     rules.history_ids.add(entry.id)
     known_ids = set(rules.finding_ids)
 
-    classes = _validate(
-        ClassesFile,
-        _read(root / "classes.yaml", "classes.yaml", problems),
-        "classes.yaml",
-        problems,
-    )
+    classes = _load(root, "classes.yaml", ClassesFile, problems)
     if classes is not None:
         for name, class_entry in classes.classes.items():
             if (class_entry.phrases is None) == (class_entry.regex is None):
@@ -282,12 +277,7 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
             rules.concepts[concept.id] = concept
             rules.targets.extend(compile_all(concept.phrases, concept.id, where, split=True))
 
-    context = _validate(
-        ContextFile,
-        _read(root / "context.yaml", "context.yaml", problems),
-        "context.yaml",
-        problems,
-    )
+    context = _load(root, "context.yaml", ContextFile, problems)
     if context is not None:
         for index, modifier in enumerate(context.modifiers):
             for ref in modifier.allowed or []:
@@ -303,12 +293,7 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
                 )
             )
 
-    sections = _validate(
-        SectionsFile,
-        _read(root / "sections.yaml", "sections.yaml", problems),
-        "sections.yaml",
-        problems,
-    )
+    sections = _load(root, "sections.yaml", SectionsFile, problems)
     if sections is not None:
         rules.sections = list(sections.sections)
 
