@@ -5,10 +5,14 @@ PySpark is imported only here and only when asked for, so the default install ne
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
+import ibis.expr.types as ir
 from ibis.backends import BaseBackend
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from backtriage.errors import AuditInputError
 
@@ -77,3 +81,30 @@ def spark_session(master: str | None = None) -> Any:
     )
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def fetch(expr: ir.Table) -> pa.Table:
+    """``expr.to_pyarrow()``: the same Arrow table, on DuckDB without loading pandas.
+
+    Ibis's DuckDB ``to_pyarrow`` loads its pandas converter (pandas itself: a few tenths of a
+    second at start-up) to convert columns of no type, which the audit's results never have.
+    """
+    backend = expr.get_backend()
+    if backend.name != "duckdb":
+        return expr.to_pyarrow()
+    table = backend._to_duckdb_relation(expr).to_arrow_table()
+    result: pa.Table = expr.__pyarrow_result__(table)
+    return result
+
+
+def small_table(backend: BaseBackend, table: pa.Table) -> ir.Table:
+    """A few rows from Python (Arrow) as a table of ``backend``: ``ibis.memtable(table)``.
+
+    On DuckDB the Arrow table is registered as it is (Ibis's ``memtable`` loads pandas to
+    find which kind of data it was given).
+    """
+    if backend.name != "duckdb":
+        return ibis.memtable(table)
+    name = ibis.util.gen_name("small_table")
+    backend.con.register(name, table)
+    return backend.table(name)

@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
+from backtriage.audit.engines import fetch
 from backtriage.audit.layout import SYSTEMS_BY_TABLE, TABLES, TRUE_WORDS, TableLayout
 from backtriage.audit.spec import SETTINGS
 from backtriage.errors import AuditInputError
@@ -224,7 +225,7 @@ def load_tables(
     valid = patient_ids.filter(
         patient_ids.patient_id.notnull() & (patient_ids.copies == 1) & (patient_ids.dated == 1)
     )
-    used: dict[str, ir.Table] = {"patients": valid.select("patient_id", "birth_date", "sex")}
+    used: dict[str, ir.Table] = {"patients": valid.select("patient_id", "birth_date")}
     # The coded tables first: the encounters' rule may read them.
     for name in ("diagnoses", "procedures", "medications", "encounters"):
         if name not in raw:
@@ -255,14 +256,12 @@ def _patient_ids(raw: ir.Table) -> ir.Table:
     t = raw.select(
         patient_id=text(raw, "patient_id"),
         birth_date=as_date(raw, "birth_date"),
-        sex=text(raw, "sex"),
     )
     return t.group_by("patient_id").agg(
         copies=t.count(),
         dated=t.birth_date.count(),
         # One row for a valid patient: its own values.
         birth_date=t.birth_date.max(),
-        sex=t.sex.max(),
     )
 
 
@@ -351,11 +350,11 @@ def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str,
     code system, to warn about systems no list uses).
     """
     names = [name for name in EVENT_TABLES if name in tables.raw]
-    frame = _row_counts(tables, names).execute()
+    result = fetch(_row_counts(tables, names))
     counts: dict[str, dict[str, int]] = {name: {} for name in ("patients", *names)}
     in_use: dict[str, dict[str, int]] = {}
     for name, reason, system, n in zip(
-        frame["table"], frame["reason"], frame["system"], frame["n"], strict=True
+        *(result.column(c).to_pylist() for c in ("table", "reason", "system", "n")), strict=True
     ):
         by_reason = counts[str(name)]
         by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
@@ -442,8 +441,7 @@ def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
             )
         )
     rows = ibis.union(*parts, distinct=False)
-    valid = tables.valid("patients").select(known_id="patient_id")
-    rows = rows.left_join(valid, rows.patient_id == valid.known_id)
+    known = rows.patient_id.isin(tables.valid("patients").patient_id).fill_null(False)
     grouped = rows.group_by(
         "table",
         "dated",
@@ -451,7 +449,7 @@ def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
         "category",
         "extra_ok",
         no_id=rows.patient_id.isnull(),
-        known=rows.known_id.notnull(),
+        known=known,
     ).agg(n=ibis._.count())
     g = grouped
     value = _strip(g.category).nullif("").lower()
