@@ -52,7 +52,7 @@ class Keep:
 class CheckedTables:
     """The rows the audit uses, typed, and what :func:`account` needs to count every input row.
 
-    ``used`` holds the valid patients (one row each: ``patient_id``, ``birth_date``, ``sex``)
+    ``used`` holds the valid patients (one row each: ``patient_id``, ``birth_date``)
     and, of each other table, the valid rows the ``keep`` rules of :func:`load_tables` selected,
     with one check left out: whether the row's patient is a valid patient.  Every use of those
     rows reaches a patient through the index visit, which is joined with the valid patients

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 from ibis.expr.schema import Schema
 
+from backtriage.audit import fhir
 from backtriage.audit.codes import CodeLists, load_code_lists
 from backtriage.audit.engines import connect, fetch, small_table
 from backtriage.audit.inputs import account, load_tables
@@ -73,9 +74,6 @@ def tabular_folder(
     """The tabular folder for ``input_path``: itself, or a FHIR export converted to a temp one."""
     if not input_path.exists():
         raise AuditInputError(f"input {input_path} does not exist")
-    # Imported here: a tabular input never needs the FHIR reader.
-    from backtriage.audit import fhir
-
     if fhir.is_fhir_folder(input_path):
         with tempfile.TemporaryDirectory(prefix="backtriage-fhir-") as tmp:
             progress("converting FHIR NDJSON")
