@@ -5,6 +5,8 @@ PySpark is imported only here and only when asked for, so the default install ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -108,3 +110,38 @@ def small_table(backend: BaseBackend, table: pa.Table) -> ir.Table:
     name = ibis.util.gen_name("small_table")
     backend.con.register(name, table)
     return backend.table(name)
+
+
+def fetch_soon(expr: ir.Table) -> Callable[[], pa.Table]:
+    """Start ``fetch(expr)``; the function returned waits for it and returns the result.
+
+    On DuckDB the query runs on a cursor of its own (a second connection to the same database,
+    under the same memory limit) in a thread, while the caller goes on: DuckDB releases the GIL
+    as it runs, so the caller's Python (building and compiling the next queries) and the cores
+    a query leaves idle (a single-row-group file is read by one thread) overlap with it.  The
+    query may read files and the temp views over them (``read_tables``), which the cursor
+    recreates, but no temp table (a cursor cannot see its connection's).  Elsewhere the query
+    runs when the result is asked for.
+    """
+    backend = expr.get_backend()
+    if backend.name != "duckdb":
+        return lambda: fetch(expr)
+    sql = backend.compile(expr)
+    views = backend.con.sql(
+        "SELECT sql FROM duckdb_views() WHERE temporary AND NOT internal"
+    ).fetchall()
+    cursor = backend.con.cursor()
+    for (definition,) in views:
+        cursor.execute(definition)
+
+    def run() -> pa.Table:
+        try:
+            result: pa.Table = expr.__pyarrow_result__(cursor.sql(sql).to_arrow_table())
+            return result
+        finally:
+            cursor.close()
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backtriage-duckdb")
+    future = pool.submit(run)
+    pool.shutdown(wait=False)  # the thread ends with the query
+    return future.result

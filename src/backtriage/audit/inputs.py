@@ -14,6 +14,7 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from backtriage.audit.engines import fetch
@@ -186,24 +187,9 @@ def raw_code(table: ir.Table) -> ir.StringValue:
     return value
 
 
-def load_tables(
-    con: BaseBackend,
-    folder: Path,
-    *,
-    keep: Mapping[str, Keep] | None = None,
-) -> CheckedTables:
-    """Read the tabular files of ``folder``; cache the valid patients and the rows to keep.
-
-    Cached in the engine (a DuckDB temp table, which spills to the temp directory under a memory
-    limit; a persisted Spark DataFrame): the patients grouped by id (one row each, needed whole),
-    and of the other tables only the valid rows ``keep`` selects (a few percent of a population:
-    the rows whose codes are on a list, the encounters that can be an index visit or hospice),
-    which the measure and the chart review reuse: the rows the ``raw`` filter keeps, parsed,
-    then of those the valid ones (checked on the cached rows: engines would otherwise run the
-    checks in the file scan, on every row).  A table without a ``keep`` rule is cached whole.
-    The row accounting (:func:`account`) reads every row once more, the few columns its
-    checks need.
-    """
+def read_tables(con: BaseBackend, folder: Path) -> dict[str, ir.Table]:
+    """The tabular files of ``folder`` as tables of ``con`` (views of the files: nothing is read
+    yet); one error names every missing file and column."""
     files = find_table_files(folder)
     raw: dict[str, ir.Table] = {}
     problems: list[str] = []
@@ -220,12 +206,33 @@ def load_tables(
         raw[layout.name] = table
     if problems:
         raise AuditInputError("; ".join(problems))
+    return raw
+
+
+def load_tables(
+    con: BaseBackend,
+    folder: Path,
+    *,
+    keep: Mapping[str, Keep] | None = None,
+    raw: dict[str, ir.Table] | None = None,
+) -> CheckedTables:
+    """Read the tabular files of ``folder``; cache the valid patients and the rows to keep.
+
+    Cached in the engine (a DuckDB temp table, which spills to the temp directory under a memory
+    limit; a persisted Spark DataFrame): the patients grouped by id (one row each, needed whole),
+    and of the other tables only the valid rows ``keep`` selects (a few percent of a population:
+    the rows whose codes are on a list, the encounters that can be an index visit or hospice),
+    which the measure and the chart review reuse: the rows the ``raw`` filter keeps, parsed,
+    then of those the valid ones (checked on the cached rows: engines would otherwise run the
+    checks in the file scan, on every row).  A table without a ``keep`` rule is cached whole.
+    The row accounting (:func:`account`) reads every row once more, the few columns its
+    checks need.  ``raw``: the tables :func:`read_tables` gave for ``folder``, if already read.
+    """
+    if raw is None:
+        raw = read_tables(con, folder)
     missing_optional = {t.name: t.note for t in TABLES if not t.required_file and t.name not in raw}
     patient_ids = _cache(_patient_ids(raw["patients"]))
-    valid = patient_ids.filter(
-        patient_ids.patient_id.notnull() & (patient_ids.copies == 1) & (patient_ids.dated == 1)
-    )
-    used: dict[str, ir.Table] = {"patients": valid.select("patient_id", "birth_date")}
+    used: dict[str, ir.Table] = {"patients": _valid_patients(patient_ids)}
     # The coded tables first: the encounters' rule may read them.
     for name in ("diagnoses", "procedures", "medications", "encounters"):
         if name not in raw:
@@ -245,6 +252,13 @@ def load_tables(
 
 def _cache(table: ir.Table) -> ir.Table:
     return table.cache()
+
+
+def _valid_patients(patient_ids: ir.Table) -> ir.Table:
+    """The valid patients of a grouping by id: ``patient_id``, ``birth_date``."""
+    t = patient_ids
+    valid = t.filter(t.patient_id.notnull() & (t.copies == 1) & (t.dated == 1))
+    return valid.select("patient_id", "birth_date")
 
 
 def _patient_ids(raw: ir.Table) -> ir.Table:
@@ -340,17 +354,41 @@ def _bad_days_supply(days: ir.IntegerValue) -> ir.BooleanValue:
 def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
     """Row accounting: every input row is valid or rejected with its reason.
 
-    One query: the patients, from their cached grouping by id, and the other tables in one pass
-    over their rows (the columns the checks read), one lookup of the patient of every row among
-    the valid patients, and a count of the rows by outcome.  The text columns with few values
-    (code system, setting) are counted as read and trimmed, lower-cased and checked on the
-    counts.
-
-    Returns (per table: total, valid, and rejected by reason; per coded table: valid rows by
-    code system, to warn about systems no list uses).
+    ``tally(fetch(row_counts(tables.raw, tables.patient_ids)), tables.raw)``: see those.
     """
-    names = [name for name in EVENT_TABLES if name in tables.raw]
-    result = fetch(_row_counts(tables, names))
+    return tally(fetch(row_counts(tables.raw, tables.patient_ids)), tables.raw)
+
+
+def row_counts(raw: Mapping[str, ir.Table], patient_ids: ir.Table | None = None) -> ir.Table:
+    """The row accounting's one query: (table, reason, system, n) of every input row (n > 0).
+
+    The patients, from their grouping by id (``patient_ids``: the cached one of
+    :func:`load_tables`; computed here from the file if not given, so that the query reads the
+    files only), and the other tables in one pass over their rows (the columns the checks
+    read), one lookup of the patient of every row among the valid patients, and a count of the
+    rows by outcome.  The text columns with few values (code system, setting) are counted as
+    read and trimmed, lower-cased and checked on the counts.
+    """
+    if patient_ids is None:
+        patient_ids = _patient_ids(raw["patients"])
+    names = [name for name in EVENT_TABLES if name in raw]
+    events = _event_counts(raw, _valid_patients(patient_ids), names)
+    rows = ibis.union(
+        _patient_counts(patient_ids),
+        events.mutate(n=events.n.cast("int64")),
+        distinct=False,
+    )
+    grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
+    return grouped.filter(grouped.n > 0)
+
+
+def tally(
+    result: pa.Table, raw: Mapping[str, ir.Table]
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """The result of :func:`row_counts` over the tables ``raw`` as (per table: total, valid, and
+    rejected by reason; per coded table: valid rows by code system, to warn about systems no
+    list uses)."""
+    names = [name for name in EVENT_TABLES if name in raw]
     counts: dict[str, dict[str, int]] = {name: {} for name in ("patients", *names)}
     in_use: dict[str, dict[str, int]] = {}
     for name, reason, system, n in zip(
@@ -401,26 +439,15 @@ def _patient_counts(patient_ids: ir.Table) -> ir.Table:
     )
 
 
-def _row_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
-    """(table, reason, system, n) of every input row, ``patients`` and the tables ``names``,
-    in one query (n > 0)."""
-    events = _event_counts(tables, names)
-    rows = ibis.union(
-        _patient_counts(tables.patient_ids),
-        events.mutate(n=events.n.cast("int64")),
-        distinct=False,
-    )
-    grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
-    return grouped.filter(grouped.n > 0)
-
-
-def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
+def _event_counts(
+    raw_tables: Mapping[str, ir.Table], valid: ir.Table, names: list[str]
+) -> ir.Table:
     """(table, reason, system, n) over every row of the tables ``names``; reason ``valid``.
 
-    Not summed by (table, reason, system): :func:`_row_counts` does that."""
+    Not summed by (table, reason, system): :func:`row_counts` does that."""
     parts = []
     for name in names:
-        raw = tables.raw[name]
+        raw = raw_tables[name]
         if name == "encounters":
             given, category, extra_ok = _given(raw, "encounter_id"), "setting", ibis.literal(True)
         else:
@@ -441,7 +468,7 @@ def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
             )
         )
     rows = ibis.union(*parts, distinct=False)
-    known = rows.patient_id.isin(tables.valid("patients").patient_id).fill_null(False)
+    known = rows.patient_id.isin(valid.patient_id).fill_null(False)
     grouped = rows.group_by(
         "table",
         "dated",

@@ -9,7 +9,7 @@ import gc
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,8 +24,8 @@ from ibis.expr.schema import Schema
 
 from backtriage.audit import fhir
 from backtriage.audit.codes import CodeLists, load_code_lists
-from backtriage.audit.engines import connect, fetch, small_table
-from backtriage.audit.inputs import account, load_tables
+from backtriage.audit.engines import connect, fetch, fetch_soon, small_table
+from backtriage.audit.inputs import load_tables, read_tables, row_counts, tally
 from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
 from backtriage.audit.red_flags import chart_review, red_flag_hits
 from backtriage.audit.spec import load_specs, period_for
@@ -154,12 +154,15 @@ def _run(
         backend = con or connect(
             engine, spark_master=spark_master, memory_limit=memory_limit, temp_directory=spill
         )
-        tables = load_tables(backend, folder, keep=used_rows(spec, period, lists))
-        progress("checking rows")
-        rows, in_use = account(tables)
-        warnings = unused_systems(in_use, lists)
-        for resource, counts in fhir_counts.items():
-            rows[f"fhir:{resource}"] = counts
+        raw = read_tables(backend, folder)
+        # The row accounting reads every row: on DuckDB it runs alongside everything below
+        # (from the files, grouping the patients itself; see ``fetch_soon``), elsewhere after
+        # the tables are cached (from the cached grouping of the patients).
+        counted = fetch_soon(row_counts(raw)) if backend.name == "duckdb" else None
+        stack.callback(_settle, counted)
+        tables = load_tables(backend, folder, keep=used_rows(spec, period, lists), raw=raw)
+        if counted is None:
+            counted = fetch_soon(row_counts(raw, tables.patient_ids))
         progress("computing the measure")
         measured = measure(tables, spec, period, lists)
         # The summary and the chart review read the patients who have an index visit only
@@ -173,6 +176,11 @@ def _run(
             rows_of = indexed.filter(equal_to(indexed.column("status"), status))
             for reason, n in value_counts(rows_of.column("reason")).items():
                 status_counts[status, reason] = n
+        progress("checking rows")
+        rows, in_use = tally(counted(), raw)
+        warnings = unused_systems(in_use, lists)
+        for resource, counts in fhir_counts.items():
+            rows[f"fhir:{resource}"] = counts
         no_index = rows["patients"]["valid"] - indexed.num_rows
         if no_index:
             status_counts["not_eligible", "no_index_encounter"] += no_index
@@ -203,6 +211,14 @@ def _run(
         )
         summary["warnings"] = warnings
         return AuditRun(summary, lbp, ordered.schema(), review, lists)
+
+
+def _settle(result: Callable[[], object] | None) -> None:
+    """Wait for a query started in the background (its error, if any, was raised already or
+    does not matter now: the run is ending)."""
+    if result is not None:
+        with suppress(Exception):
+            result()
 
 
 def unused_systems(in_use: dict[str, dict[str, int]], lists: CodeLists) -> list[str]:
