@@ -53,14 +53,15 @@ class Keep:
 class CheckedTables:
     """The rows the audit uses, typed, and what :func:`account` needs to count every input row.
 
-    ``used`` holds the valid patients (one row each: ``patient_id``, ``birth_date``)
-    and, of each other table, the valid rows the ``keep`` rules of :func:`load_tables` selected,
-    with one check left out: whether the row's patient is a valid patient.  Every use of those
+    ``used`` holds the valid patients (one row each: ``patient_id``, ``birth_date``; not
+    cached, see :meth:`patients_among`) and, of each other table, the valid rows the ``keep``
+    rules of :func:`load_tables` selected, with one check left out: whether the row's patient
+    is a valid patient.  Every use of those
     rows reaches a patient through the index visit, which is joined with the valid patients
     first (``measure.index_events``), so a row of an unknown patient can never count; leaving
     the check to that one small join spares a lookup of every row.  ``raw`` holds the tables as
-    read and ``patient_ids`` the patients grouped by id (``copies``, ``dated``), for
-    :func:`account`.
+    read and ``patient_ids`` the patients grouped by id (``copies``, ``dated``; not cached),
+    for :func:`account`.
     """
 
     used: dict[str, ir.Table]
@@ -70,6 +71,12 @@ class CheckedTables:
 
     def valid(self, name: str) -> ir.Table:
         return self.used[name]
+
+    def patients_among(self, ids: ir.Column) -> ir.Table:
+        """``valid("patients")`` of the ids in ``ids`` only: the patients' rows of those ids,
+        grouped (whether a patient is valid depends on the rows of its own id only)."""
+        raw = self.raw["patients"]
+        return _valid_patients(_patient_ids(raw.filter(text(raw, "patient_id").isin(ids))))
 
 
 def find_table_files(folder: Path) -> dict[str, Path]:
@@ -216,22 +223,27 @@ def load_tables(
     keep: Mapping[str, Keep] | None = None,
     raw: dict[str, ir.Table] | None = None,
 ) -> CheckedTables:
-    """Read the tabular files of ``folder``; cache the valid patients and the rows to keep.
+    """Read the tabular files of ``folder``; cache the rows to keep.
 
     Cached in the engine (a DuckDB temp table, which spills to the temp directory under a memory
-    limit; a persisted Spark DataFrame): the patients grouped by id (one row each, needed whole),
-    and of the other tables only the valid rows ``keep`` selects (a few percent of a population:
+    limit; a persisted Spark DataFrame): of the tables other than ``patients`` only the valid
+    rows ``keep`` selects (a few percent of a population:
     the rows whose codes are on a list, the encounters that can be an index visit or hospice),
     which the measure and the chart review reuse: the rows the ``raw`` filter keeps, parsed,
     then of those the valid ones (checked on the cached rows: engines would otherwise run the
     checks in the file scan, on every row).  A table without a ``keep`` rule is cached whole.
-    The row accounting (:func:`account`) reads every row once more, the few columns its
-    checks need.  ``raw``: the tables :func:`read_tables` gave for ``folder``, if already read.
+    The patients are not cached: the measure reads the valid ones among the patients with an
+    index visit only (:meth:`CheckedTables.patients_among`), and the row accounting
+    (:func:`row_counts`) reads every row of every table once more, the few columns its checks
+    need, grouping the patients itself.  ``raw``: the tables :func:`read_tables` gave for
+    ``folder``, if already read.
     """
     if raw is None:
         raw = read_tables(con, folder)
     missing_optional = {t.name: t.note for t in TABLES if not t.required_file and t.name not in raw}
-    patient_ids = _cache(_patient_ids(raw["patients"]))
+    # Not cached: the row accounting groups the patients in its own query, and the measure
+    # needs the valid patients among those with an index visit only (``patients_among``).
+    patient_ids = _patient_ids(raw["patients"])
     used: dict[str, ir.Table] = {"patients": _valid_patients(patient_ids)}
     # The coded tables first: the encounters' rule may read them.
     for name in ("diagnoses", "procedures", "medications", "encounters"):
@@ -362,12 +374,11 @@ def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str,
 def row_counts(raw: Mapping[str, ir.Table], patient_ids: ir.Table | None = None) -> ir.Table:
     """The row accounting's one query: (table, reason, system, n) of every input row (n > 0).
 
-    The patients, from their grouping by id (``patient_ids``: the cached one of
-    :func:`load_tables`; computed here from the file if not given, so that the query reads the
-    files only), and the other tables in one pass over their rows (the columns the checks
-    read), one lookup of the patient of every row among the valid patients, and a count of the
-    rows by outcome.  The text columns with few values (code system, setting) are counted as
-    read and trimmed, lower-cased and checked on the counts.
+    The patients, from their grouping by id (``patient_ids``, as :func:`load_tables` gives it;
+    from the file if not given), and the other tables in one pass over their rows (the columns
+    the checks read), one lookup of the patient of every row among the valid patients, and a
+    count of the rows by outcome.  The text columns with few values (code system, setting) are
+    counted as read and trimmed, lower-cased and checked on the counts.
     """
     if patient_ids is None:
         patient_ids = _patient_ids(raw["patients"])
