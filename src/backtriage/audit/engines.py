@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
@@ -127,12 +128,14 @@ def fetch_soon(expr: ir.Table) -> Callable[[], pa.Table]:
     if backend.name != "duckdb":
         return lambda: fetch(expr)
     sql = backend.compile(expr)
+    read = {t.name for t in expr.op().find(ops.DatabaseTable)}
     views = backend.con.sql(
-        "SELECT sql FROM duckdb_views() WHERE temporary AND NOT internal"
+        "SELECT view_name, sql FROM duckdb_views() WHERE temporary AND NOT internal"
     ).fetchall()
     cursor = backend.con.cursor()
-    for (definition,) in views:
-        cursor.execute(definition)
+    for name, definition in views:
+        if name in read:
+            cursor.execute(definition)
 
     def run() -> pa.Table:
         try:
