@@ -4,8 +4,9 @@
     python bench/bench_audit.py --patients 100000 --spark
 
 Steps, each timed in its own child process (so peak memory is that step's alone), from the
-child's start (Python modules included: about 0.2 s for DuckDB alone, 1.5-2 s for the audit's
-Ibis, pandas and backtriage) and again from after the imports (the work on the data):
+child's start (Python modules included: about 0.1 s for DuckDB alone, 0.35-0.4 s for the
+audit's Ibis, DuckDB, pyarrow and backtriage, measured on a 2-core machine) and again from after
+the imports (the work on the data):
   1. generate the synthetic population as Parquet (seed 1) into a temp folder;
   2. a plain DuckDB scan of the same files that reads every column of every row once;
   3. the audit on DuckDB (default settings);

@@ -107,11 +107,15 @@ class CodeLists(BaseModel):
     red_flags: RedFlagList
 
 
+# libyaml's loader when present (several times faster): the lists are read at every run.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(name: str) -> Any:
     text = (
         resources.files("backtriage.audit").joinpath("code_lists").joinpath(name).read_text("utf-8")
     )
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_LOADER)
 
 
 def load_code_lists() -> CodeLists:

@@ -5,10 +5,17 @@ PySpark is imported only here and only when asked for, so the default install ne
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import ibis
+import ibis.expr.operations as ops
+import ibis.expr.types as ir
 from ibis.backends import BaseBackend
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from backtriage.errors import AuditInputError
 
@@ -77,3 +84,67 @@ def spark_session(master: str | None = None) -> Any:
     )
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def fetch(expr: ir.Table) -> pa.Table:
+    """``expr.to_pyarrow()``: the same Arrow table, on DuckDB without loading pandas.
+
+    Ibis's DuckDB ``to_pyarrow`` loads its pandas converter (pandas itself: a few tenths of a
+    second at start-up) to convert columns of no type, which the audit's results never have.
+    """
+    backend = expr.get_backend()
+    if backend.name != "duckdb":
+        return expr.to_pyarrow()
+    table = backend._to_duckdb_relation(expr).to_arrow_table()
+    result: pa.Table = expr.__pyarrow_result__(table)
+    return result
+
+
+def small_table(backend: BaseBackend, table: pa.Table) -> ir.Table:
+    """A few rows from Python (Arrow) as a table of ``backend``: ``ibis.memtable(table)``.
+
+    On DuckDB the Arrow table is registered as it is (Ibis's ``memtable`` loads pandas to
+    find which kind of data it was given).
+    """
+    if backend.name != "duckdb":
+        return ibis.memtable(table)
+    name = ibis.util.gen_name("small_table")
+    backend.con.register(name, table)
+    return backend.table(name)
+
+
+def fetch_soon(expr: ir.Table) -> Callable[[], pa.Table]:
+    """Start ``fetch(expr)``; the function returned waits for it and returns the result.
+
+    On DuckDB the query runs on a cursor of its own (a second connection to the same database,
+    under the same memory limit) in a thread, while the caller goes on: DuckDB releases the GIL
+    as it runs, so the caller's Python (building and compiling the next queries) and the cores
+    a query leaves idle (a single-row-group file is read by one thread) overlap with it.  The
+    query may read files and the temp views over them (``read_tables``), which the cursor
+    recreates, but no temp table (a cursor cannot see its connection's).  Elsewhere the query
+    runs when the result is asked for.
+    """
+    backend = expr.get_backend()
+    if backend.name != "duckdb":
+        return lambda: fetch(expr)
+    sql = backend.compile(expr)
+    read = {t.name for t in expr.op().find(ops.DatabaseTable)}
+    views = backend.con.sql(
+        "SELECT view_name, sql FROM duckdb_views() WHERE temporary AND NOT internal"
+    ).fetchall()
+    cursor = backend.con.cursor()
+    for name, definition in views:
+        if name in read:
+            cursor.execute(definition)
+
+    def run() -> pa.Table:
+        try:
+            result: pa.Table = expr.__pyarrow_result__(cursor.sql(sql).to_arrow_table())
+            return result
+        finally:
+            cursor.close()
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backtriage-duckdb")
+    future = pool.submit(run)
+    pool.shutdown(wait=False)  # the thread ends with the query
+    return future.result

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from backtriage.audit.codes import FHIR_SYSTEM_URIS
 from backtriage.audit.layout import TABLE_BY_NAME
@@ -123,6 +122,8 @@ class _Writer:
     def __init__(self, path: Path, columns: tuple[str, ...]) -> None:
         self.columns = columns
         self.schema = pa.schema([(c, pa.string()) for c in columns])
+        import pyarrow.parquet as pq  # here: a tabular input never loads the Parquet writer
+
         self.writer = pq.ParquetWriter(path, self.schema)
         self.rows: list[dict[str, Any]] = []
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 from ibis.backends import BaseBackend
 
+from backtriage.audit.engines import fetch
 from backtriage.audit.layout import SYSTEMS_BY_TABLE, TABLES, TRUE_WORDS, TableLayout
 from backtriage.audit.spec import SETTINGS
 from backtriage.errors import AuditInputError
@@ -51,14 +53,15 @@ class Keep:
 class CheckedTables:
     """The rows the audit uses, typed, and what :func:`account` needs to count every input row.
 
-    ``used`` holds the valid patients (one row each: ``patient_id``, ``birth_date``, ``sex``)
-    and, of each other table, the valid rows the ``keep`` rules of :func:`load_tables` selected,
-    with one check left out: whether the row's patient is a valid patient.  Every use of those
+    ``used`` holds the valid patients (one row each: ``patient_id``, ``birth_date``; not
+    cached, see :meth:`patients_among`) and, of each other table, the valid rows the ``keep``
+    rules of :func:`load_tables` selected, with one check left out: whether the row's patient
+    is a valid patient.  Every use of those
     rows reaches a patient through the index visit, which is joined with the valid patients
     first (``measure.index_events``), so a row of an unknown patient can never count; leaving
     the check to that one small join spares a lookup of every row.  ``raw`` holds the tables as
-    read and ``patient_ids`` the patients grouped by id (``copies``, ``dated``), for
-    :func:`account`.
+    read and ``patient_ids`` the patients grouped by id (``copies``, ``dated``; not cached),
+    for :func:`account`.
     """
 
     used: dict[str, ir.Table]
@@ -68,6 +71,12 @@ class CheckedTables:
 
     def valid(self, name: str) -> ir.Table:
         return self.used[name]
+
+    def patients_among(self, ids: ir.Column) -> ir.Table:
+        """``valid("patients")`` of the ids in ``ids`` only: the patients' rows of those ids,
+        grouped (whether a patient is valid depends on the rows of its own id only)."""
+        raw = self.raw["patients"]
+        return _valid_patients(_patient_ids(raw.filter(text(raw, "patient_id").isin(ids))))
 
 
 def find_table_files(folder: Path) -> dict[str, Path]:
@@ -185,24 +194,9 @@ def raw_code(table: ir.Table) -> ir.StringValue:
     return value
 
 
-def load_tables(
-    con: BaseBackend,
-    folder: Path,
-    *,
-    keep: Mapping[str, Keep] | None = None,
-) -> CheckedTables:
-    """Read the tabular files of ``folder``; cache the valid patients and the rows to keep.
-
-    Cached in the engine (a DuckDB temp table, which spills to the temp directory under a memory
-    limit; a persisted Spark DataFrame): the patients grouped by id (one row each, needed whole),
-    and of the other tables only the valid rows ``keep`` selects (a few percent of a population:
-    the rows whose codes are on a list, the encounters that can be an index visit or hospice),
-    which the measure and the chart review reuse: the rows the ``raw`` filter keeps, parsed,
-    then of those the valid ones (checked on the cached rows: engines would otherwise run the
-    checks in the file scan, on every row).  A table without a ``keep`` rule is cached whole.
-    The row accounting (:func:`account`) reads every row once more, the few columns its
-    checks need.
-    """
+def read_tables(con: BaseBackend, folder: Path) -> dict[str, ir.Table]:
+    """The tabular files of ``folder`` as tables of ``con`` (views of the files: nothing is read
+    yet); one error names every missing file and column."""
     files = find_table_files(folder)
     raw: dict[str, ir.Table] = {}
     problems: list[str] = []
@@ -219,12 +213,38 @@ def load_tables(
         raw[layout.name] = table
     if problems:
         raise AuditInputError("; ".join(problems))
+    return raw
+
+
+def load_tables(
+    con: BaseBackend,
+    folder: Path,
+    *,
+    keep: Mapping[str, Keep] | None = None,
+    raw: dict[str, ir.Table] | None = None,
+) -> CheckedTables:
+    """Read the tabular files of ``folder``; cache the rows to keep.
+
+    Cached in the engine (a DuckDB temp table, which spills to the temp directory under a memory
+    limit; a persisted Spark DataFrame): of the tables other than ``patients`` only the valid
+    rows ``keep`` selects (a few percent of a population:
+    the rows whose codes are on a list, the encounters that can be an index visit or hospice),
+    which the measure and the chart review reuse: the rows the ``raw`` filter keeps, parsed,
+    then of those the valid ones (checked on the cached rows: engines would otherwise run the
+    checks in the file scan, on every row).  A table without a ``keep`` rule is cached whole.
+    The patients are not cached: the measure reads the valid ones among the patients with an
+    index visit only (:meth:`CheckedTables.patients_among`), and the row accounting
+    (:func:`row_counts`) reads every row of every table once more, the few columns its checks
+    need, grouping the patients itself.  ``raw``: the tables :func:`read_tables` gave for
+    ``folder``, if already read.
+    """
+    if raw is None:
+        raw = read_tables(con, folder)
     missing_optional = {t.name: t.note for t in TABLES if not t.required_file and t.name not in raw}
-    patient_ids = _cache(_patient_ids(raw["patients"]))
-    valid = patient_ids.filter(
-        patient_ids.patient_id.notnull() & (patient_ids.copies == 1) & (patient_ids.dated == 1)
-    )
-    used: dict[str, ir.Table] = {"patients": valid.select("patient_id", "birth_date", "sex")}
+    # Not cached: the row accounting groups the patients in its own query, and the measure
+    # needs the valid patients among those with an index visit only (``patients_among``).
+    patient_ids = _patient_ids(raw["patients"])
+    used: dict[str, ir.Table] = {"patients": _valid_patients(patient_ids)}
     # The coded tables first: the encounters' rule may read them.
     for name in ("diagnoses", "procedures", "medications", "encounters"):
         if name not in raw:
@@ -246,6 +266,13 @@ def _cache(table: ir.Table) -> ir.Table:
     return table.cache()
 
 
+def _valid_patients(patient_ids: ir.Table) -> ir.Table:
+    """The valid patients of a grouping by id: ``patient_id``, ``birth_date``."""
+    t = patient_ids
+    valid = t.filter(t.patient_id.notnull() & (t.copies == 1) & (t.dated == 1))
+    return valid.select("patient_id", "birth_date")
+
+
 def _patient_ids(raw: ir.Table) -> ir.Table:
     """The patients grouped by id: how many rows (``copies``), how many with a date (``dated``).
 
@@ -255,14 +282,12 @@ def _patient_ids(raw: ir.Table) -> ir.Table:
     t = raw.select(
         patient_id=text(raw, "patient_id"),
         birth_date=as_date(raw, "birth_date"),
-        sex=text(raw, "sex"),
     )
     return t.group_by("patient_id").agg(
         copies=t.count(),
         dated=t.birth_date.count(),
         # One row for a valid patient: its own values.
         birth_date=t.birth_date.max(),
-        sex=t.sex.max(),
     )
 
 
@@ -341,21 +366,44 @@ def _bad_days_supply(days: ir.IntegerValue) -> ir.BooleanValue:
 def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
     """Row accounting: every input row is valid or rejected with its reason.
 
-    One query: the patients, from their cached grouping by id, and the other tables in one pass
-    over their rows (the columns the checks read), one lookup of the patient of every row among
-    the valid patients, and a count of the rows by outcome.  The text columns with few values
-    (code system, setting) are counted as read and trimmed, lower-cased and checked on the
-    counts.
-
-    Returns (per table: total, valid, and rejected by reason; per coded table: valid rows by
-    code system, to warn about systems no list uses).
+    ``tally(fetch(row_counts(tables.raw, tables.patient_ids)), tables.raw)``: see those.
     """
-    names = [name for name in EVENT_TABLES if name in tables.raw]
-    frame = _row_counts(tables, names).execute()
+    return tally(fetch(row_counts(tables.raw, tables.patient_ids)), tables.raw)
+
+
+def row_counts(raw: Mapping[str, ir.Table], patient_ids: ir.Table | None = None) -> ir.Table:
+    """The row accounting's one query: (table, reason, system, n) of every input row (n > 0).
+
+    The patients, from their grouping by id (``patient_ids``, as :func:`load_tables` gives it;
+    from the file if not given), and the other tables in one pass over their rows (the columns
+    the checks read), one lookup of the patient of every row among the valid patients, and a
+    count of the rows by outcome.  The text columns with few values (code system, setting) are
+    counted as read and trimmed, lower-cased and checked on the counts.
+    """
+    if patient_ids is None:
+        patient_ids = _patient_ids(raw["patients"])
+    names = [name for name in EVENT_TABLES if name in raw]
+    events = _event_counts(raw, _valid_patients(patient_ids), names)
+    rows = ibis.union(
+        _patient_counts(patient_ids),
+        events.mutate(n=events.n.cast("int64")),
+        distinct=False,
+    )
+    grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
+    return grouped.filter(grouped.n > 0)
+
+
+def tally(
+    result: pa.Table, raw: Mapping[str, ir.Table]
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """The result of :func:`row_counts` over the tables ``raw`` as (per table: total, valid, and
+    rejected by reason; per coded table: valid rows by code system, to warn about systems no
+    list uses)."""
+    names = [name for name in EVENT_TABLES if name in raw]
     counts: dict[str, dict[str, int]] = {name: {} for name in ("patients", *names)}
     in_use: dict[str, dict[str, int]] = {}
     for name, reason, system, n in zip(
-        frame["table"], frame["reason"], frame["system"], frame["n"], strict=True
+        *(result.column(c).to_pylist() for c in ("table", "reason", "system", "n")), strict=True
     ):
         by_reason = counts[str(name)]
         by_reason[str(reason)] = by_reason.get(str(reason), 0) + int(n)
@@ -402,26 +450,15 @@ def _patient_counts(patient_ids: ir.Table) -> ir.Table:
     )
 
 
-def _row_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
-    """(table, reason, system, n) of every input row, ``patients`` and the tables ``names``,
-    in one query (n > 0)."""
-    events = _event_counts(tables, names)
-    rows = ibis.union(
-        _patient_counts(tables.patient_ids),
-        events.mutate(n=events.n.cast("int64")),
-        distinct=False,
-    )
-    grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
-    return grouped.filter(grouped.n > 0)
-
-
-def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
+def _event_counts(
+    raw_tables: Mapping[str, ir.Table], valid: ir.Table, names: list[str]
+) -> ir.Table:
     """(table, reason, system, n) over every row of the tables ``names``; reason ``valid``.
 
-    Not summed by (table, reason, system): :func:`_row_counts` does that."""
+    Not summed by (table, reason, system): :func:`row_counts` does that."""
     parts = []
     for name in names:
-        raw = tables.raw[name]
+        raw = raw_tables[name]
         if name == "encounters":
             given, category, extra_ok = _given(raw, "encounter_id"), "setting", ibis.literal(True)
         else:
@@ -442,8 +479,7 @@ def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
             )
         )
     rows = ibis.union(*parts, distinct=False)
-    valid = tables.valid("patients").select(known_id="patient_id")
-    rows = rows.left_join(valid, rows.patient_id == valid.known_id)
+    known = rows.patient_id.isin(valid.patient_id).fill_null(False)
     grouped = rows.group_by(
         "table",
         "dated",
@@ -451,7 +487,7 @@ def _event_counts(tables: CheckedTables, names: list[str]) -> ir.Table:
         "category",
         "extra_ok",
         no_id=rows.patient_id.isnull(),
-        known=rows.known_id.notnull(),
+        known=known,
     ).agg(n=ibis._.count())
     g = grouped
     value = _strip(g.category).nullif("").lower()

@@ -10,7 +10,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
+import pyarrow as pa
 
 from backtriage.audit.codes import CodeEntry, CodeLists, matches
 from backtriage.audit.inputs import CheckedTables
@@ -55,25 +55,25 @@ def red_flag_hits(tables: CheckedTables, result: ir.Table, lists: CodeLists) -> 
     return hits.select(patient_id=hits.rf_patient, flag=hits.flag, code=hits.code, day=hits.offset)
 
 
-def chart_review(
-    lbp_patients: pd.DataFrame, hits: pd.DataFrame, lists: CodeLists
-) -> list[dict[str, Any]]:
-    """One line per imaged denominator patient: the day imaged and the flags on record."""
-    imaged = lbp_patients[
-        (lbp_patients["status"] == "denominator") & lbp_patients["imaged"].eq(True)
-    ].sort_values(["days_to_imaging", "patient_id"])
+def chart_review(imaged: pa.Table, hits: pa.Table, lists: CodeLists) -> list[dict[str, Any]]:
+    """One line per imaged denominator patient (the rows of ``imaged``): the day imaged and the
+    flags on record."""
+    ordered = sorted(
+        zip(
+            *(
+                imaged.column(c).to_pylist()
+                for c in ("days_to_imaging", "patient_id", "clinician_id")
+            ),
+            strict=True,
+        )
+    )
     by_patient: dict[str, list[str]] = {}
     for pid, flag, code, day in zip(
-        hits["patient_id"], hits["flag"], hits["code"], hits["day"], strict=True
+        *(hits.column(c).to_pylist() for c in ("patient_id", "flag", "code", "day")), strict=True
     ):
         by_patient.setdefault(str(pid), []).append(f"{flag} ({code}, day {int(day)})")
     rows = []
-    for pid, clinician, days in zip(
-        imaged["patient_id"].tolist(),
-        imaged["clinician_id"].tolist(),
-        imaged["days_to_imaging"].tolist(),
-        strict=True,
-    ):
+    for days, pid, clinician in ordered:
         flags = sorted(set(by_patient.get(str(pid), [])))
         day = int(days)
         text = (
@@ -84,7 +84,7 @@ def chart_review(
         rows.append(
             {
                 "patient_id": str(pid),
-                "clinician_id": None if pd.isna(clinician) else str(clinician),
+                "clinician_id": None if clinician is None else str(clinician),
                 "day": day,
                 "flags": flags,
                 "text": text,

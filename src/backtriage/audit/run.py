@@ -7,28 +7,33 @@ from __future__ import annotations
 
 import gc
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import ibis.expr.types as ir
-import pandas as pd
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.backends import BaseBackend
+from ibis.expr.schema import Schema
 
 from backtriage.audit import fhir
 from backtriage.audit.codes import CodeLists, load_code_lists
-from backtriage.audit.engines import connect
-from backtriage.audit.inputs import account, load_tables
+from backtriage.audit.engines import connect, fetch, fetch_soon, small_table
+from backtriage.audit.inputs import load_tables, read_tables, row_counts, tally
 from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
 from backtriage.audit.red_flags import chart_review, red_flag_hits
 from backtriage.audit.spec import load_specs, period_for
-from backtriage.audit.summary import build_summary
+from backtriage.audit.summary import build_summary, equal_to, value_counts
 from backtriage.errors import AuditInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Step = Callable[[str], None]
 
@@ -39,12 +44,27 @@ def _no_progress(_: str) -> None:
 
 @dataclass
 class AuditRun:
-    """What a run produced: the summary dict, the LBP patients' rows, the chart review."""
+    """What a run produced: the summary dict, the LBP patients' rows, the chart review.
+
+    The LBP patients' rows are kept as Arrow and become a DataFrame (``lbp_patients``) when
+    first read: a run that only needs the summary never loads pandas.
+    """
 
     summary: dict[str, Any]
-    lbp_patients: pd.DataFrame
+    lbp_table: pa.Table = field(repr=False)
+    lbp_schema: Schema = field(repr=False)
     chart_review: list[dict[str, Any]]
     lists: CodeLists = field(repr=False)
+
+    @cached_property
+    def lbp_patients(self) -> pd.DataFrame:
+        """The rows with status denominator or excluded, ordered by patient id."""
+        from ibis.backends.duckdb.converter import DuckDBPandasData
+        from ibis.formats.pandas import PandasData
+
+        df = DuckDBPandasData.convert_table(self.lbp_table.to_pandas(), self.lbp_schema)
+        result: pd.DataFrame = PandasData.convert_table(df, self.lbp_schema)
+        return result
 
 
 @contextmanager
@@ -134,27 +154,48 @@ def _run(
         backend = con or connect(
             engine, spark_master=spark_master, memory_limit=memory_limit, temp_directory=spill
         )
-        tables = load_tables(backend, folder, keep=used_rows(spec, period, lists))
-        progress("checking rows")
-        rows, in_use = account(tables)
-        warnings = unused_systems(in_use, lists)
-        for resource, counts in fhir_counts.items():
-            rows[f"fhir:{resource}"] = counts
+        raw = read_tables(backend, folder)
+        # The row accounting reads every row: on DuckDB it runs alongside everything below
+        # (from the files, grouping the patients itself; see ``fetch_soon``), elsewhere after
+        # the tables are cached (from the cached grouping of the patients).
+        counted = fetch_soon(row_counts(raw)) if backend.name == "duckdb" else None
+        stack.callback(_settle, counted)
+        tables = load_tables(backend, folder, keep=used_rows(spec, period, lists), raw=raw)
+        if counted is None:
+            counted = fetch_soon(row_counts(raw, tables.patient_ids))
         progress("computing the measure")
         measured = measure(tables, spec, period, lists)
         # The summary and the chart review read the patients who have an index visit only
-        # (a few percent); every other valid patient is not_eligible, no_index_encounter.
-        indexed = measured.indexed.cache()
-        status_counts = _status_counts(indexed, rows["patients"]["valid"])
-        # Ordered by the engine (several times faster than pandas' sort of the text ids).
-        lbp = frame(
-            indexed.filter(indexed.status != "not_eligible")
-            .select(*RESULT_COLUMNS)
-            .order_by("patient_id")
-        )
+        # (a few percent; every other valid patient is not_eligible, no_index_encounter), all
+        # fetched in one query, ordered by the engine, and counted in Python from Arrow
+        # (pandas is not loaded unless ``lbp_patients`` is read).
+        ordered = measured.indexed.select(*RESULT_COLUMNS).order_by("patient_id")
+        indexed = fetch(ordered)
+        status_counts: Counter[tuple[str, str | None]] = Counter()
+        for status in value_counts(indexed.column("status")):
+            rows_of = indexed.filter(equal_to(indexed.column("status"), status))
+            for reason, n in value_counts(rows_of.column("reason")).items():
+                status_counts[status, reason] = n
+        progress("checking rows")
+        rows, in_use = tally(counted(), raw)
+        warnings = unused_systems(in_use, lists)
+        for resource, counts in fhir_counts.items():
+            rows[f"fhir:{resource}"] = counts
+        no_index = rows["patients"]["valid"] - indexed.num_rows
+        if no_index:
+            status_counts["not_eligible", "no_index_encounter"] += no_index
+        # Arrow's own kernels: a Python value would make pyarrow load pandas to check its type.
+        lbp = indexed.filter(pc.invert(equal_to(indexed.column("status"), "not_eligible")))
         progress("reviewing charts of imaged patients")
-        hits = frame(red_flag_hits(tables, indexed, lists))
-        review = chart_review(lbp, hits, lists)
+        # The imaged patients go back to the engine as a small table (not the query again);
+        # a null ``imaged`` drops the row, as False does.
+        imaged = lbp.filter(
+            pc.and_kleene(equal_to(lbp.column("status"), "denominator"), lbp.column("imaged"))
+        ).select(
+            ["patient_id", "status", "imaged", "index_date", "days_to_imaging", "clinician_id"]
+        )
+        hits = fetch(red_flag_hits(tables, small_table(backend, imaged), lists))
+        review = chart_review(imaged, hits, lists)
         if patients_out is not None:
             progress(f"writing {patients_out}")
             write_patients(measured.patients, patients_out)
@@ -169,34 +210,15 @@ def _run(
             engine=engine,
         )
         summary["warnings"] = warnings
-        return AuditRun(summary, lbp, review, lists)
+        return AuditRun(summary, lbp, ordered.schema(), review, lists)
 
 
-def frame(expr: ir.Table) -> pd.DataFrame:
-    """``expr.execute()``: the same DataFrame, on DuckDB through one Arrow conversion.
-
-    Ibis's DuckDB ``execute`` turns every column that holds a null into Python objects value by
-    value before converting it; Arrow's own conversion gives the same frame several times faster.
-    """
-    if expr.get_backend().name != "duckdb":
-        return expr.execute()
-    from ibis.backends.duckdb.converter import DuckDBPandasData
-
-    df = DuckDBPandasData.convert_table(expr.to_pyarrow().to_pandas(), expr.schema())
-    result: pd.DataFrame = expr.__pandas_result__(df)
-    return result
-
-
-def _status_counts(indexed: ir.Table, valid_patients: int) -> pd.DataFrame:
-    """(status, reason, n) of every valid patient, from the rows of the indexed ones."""
-    counts = indexed.group_by("status", "reason").agg(n=indexed.count()).execute()
-    no_index = valid_patients - int(counts["n"].sum())
-    if not no_index:
-        return counts
-    rest = pd.DataFrame(
-        {"status": ["not_eligible"], "reason": ["no_index_encounter"], "n": [no_index]}
-    )
-    return pd.concat([counts, rest], ignore_index=True)
+def _settle(result: Callable[[], object] | None) -> None:
+    """Wait for a query started in the background (its error, if any, was raised already or
+    does not matter now: the run is ending)."""
+    if result is not None:
+        with suppress(Exception):
+            result()
 
 
 def unused_systems(in_use: dict[str, dict[str, int]], lists: CodeLists) -> list[str]:
@@ -226,6 +248,9 @@ def write_patients(result: ir.Table, path: Path) -> None:
         else:
             backend.to_csv(ordered, path)
         return
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
     reader = ordered.to_pyarrow_batches(chunk_size=100_000)
     schema = reader.schema
     if path.suffix == ".parquet":

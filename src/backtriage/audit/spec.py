@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from backtriage.errors import AuditInputError, KnowledgeError
 
+# libyaml's loader when present (several times faster): the specs are read at every run.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 SETTINGS: tuple[str, ...] = (
     "outpatient",
     "telehealth",
@@ -98,7 +101,7 @@ def load_specs(known_lists: set[str] | None = None) -> dict[str, MeasureSpec]:
     """Load ``specs.yaml``; every list named must exist when ``known_lists`` is given."""
     text = resources.files("backtriage.audit").joinpath("specs.yaml").read_text("utf-8")
     try:
-        spec_file = SpecFile.model_validate(yaml.safe_load(text))
+        spec_file = SpecFile.model_validate(yaml.load(text, Loader=_LOADER))
     except (ValidationError, yaml.YAMLError) as exc:
         raise KnowledgeError([f"audit/specs.yaml: {exc}"]) from exc
     problems: list[str] = []

@@ -6,9 +6,12 @@ measure reports it: the share of the denominator NOT imaged within 28 days (high
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from backtriage.audit.spec import MeasureSpec, Period
 from backtriage.audit.stats import wilson
@@ -24,39 +27,63 @@ def _rate_row(n: int, imaged: int) -> dict[str, Any]:
     }
 
 
-def _grouped(denominator: pd.DataFrame, column: str) -> list[dict[str, Any]]:
-    if denominator.empty:
-        return []
-    keys = denominator[column].fillna("(unknown)")
-    grouped = denominator.assign(key=keys).groupby("key", sort=True)["imaged"].agg(["size", "sum"])
-    rows = []
-    for key, size, imaged in zip(grouped.index, grouped["size"], grouped["sum"], strict=True):
-        rows.append({column: str(key), **_rate_row(int(size), int(imaged))})
+def equal_to(column: pa.ChunkedArray, text: str) -> pa.ChunkedArray:
+    """``column == text`` for a text column, null where it is null.
+
+    By Arrow's own kernels with the text as an option: a Python value given to a pyarrow
+    function makes pyarrow load pandas (a few tenths of a second) to check what it is.
+    """
+    return pc.match_substring_regex(column, pattern=f"^{re.escape(text)}$")
+
+
+def value_counts(column: pa.ChunkedArray) -> dict[Any, int]:
+    """How many rows hold each value of ``column`` (null included), as a dict.
+
+    ``pyarrow.compute.value_counts``, not ``Table.group_by``: the latter loads pyarrow's
+    query engine, and pandas with it.
+    """
+    counts = pc.value_counts(column)
+    return dict(
+        zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+    )
+
+
+def _counts(denominator: pa.Table, key: str) -> list[tuple[Any, int, int]]:
+    """(key, patients, imaged) of the denominator by ``key`` (one row per distinct key)."""
+    everyone = value_counts(denominator.column(key))
+    imaged = value_counts(denominator.filter(denominator.column("imaged")).column(key))
+    return [(k, n, imaged.get(k, 0)) for k, n in everyone.items()]
+
+
+def _grouped(denominator: pa.Table, column: str) -> list[dict[str, Any]]:
+    totals: dict[str, list[int]] = {}
+    for key, size, hits in _counts(denominator, column):
+        c = totals.setdefault("(unknown)" if key is None else str(key), [0, 0])
+        c[0] += size
+        c[1] += hits
+    rows = [{column: key, **_rate_row(size, hits)} for key, (size, hits) in totals.items()]
     rows.sort(key=lambda r: (r["rate"] if r["rate"] is not None else 2.0, r[column]))
     return rows
 
 
-def _trend(denominator: pd.DataFrame) -> list[dict[str, Any]]:
-    if denominator.empty:
-        return []
-    dates = pd.to_datetime(denominator["index_date"])
+def _trend(denominator: pa.Table) -> list[dict[str, Any]]:
     # Grouped by year * 100 + month, which sorts as its "YYYY-MM" text does (index dates lie
     # in the intake period: four-digit years).
-    month = dates.dt.year * 100 + dates.dt.month
-    grouped = (
-        denominator.assign(month=month).groupby("month", sort=True)["imaged"].agg(["size", "sum"])
-    )
-    rows = []
-    for key, size, imaged in zip(grouped.index, grouped["size"], grouped["sum"], strict=True):
-        text = f"{int(key) // 100:04d}-{int(key) % 100:02d}"
-        rows.append({"month": text, **_rate_row(int(size), int(imaged))})
-    return rows
+    totals: dict[int, list[int]] = {}
+    for day, size, hits in _counts(denominator, "index_date"):
+        c = totals.setdefault(day.year * 100 + day.month, [0, 0])
+        c[0] += size
+        c[1] += hits
+    return [
+        {"month": f"{key // 100:04d}-{key % 100:02d}", **_rate_row(size, hits)}
+        for key, (size, hits) in sorted(totals.items())
+    ]
 
 
 def build_summary(
     *,
-    lbp_patients: pd.DataFrame,
-    status_counts: pd.DataFrame,
+    lbp_patients: pa.Table,
+    status_counts: Mapping[tuple[str, str | None], int],
     rows: dict[str, dict[str, int]],
     missing_optional: dict[str, str],
     spec_name: str,
@@ -67,33 +94,20 @@ def build_summary(
     """Everything the JSON output and the HTML report show.
 
     ``lbp_patients`` holds the result rows with status ``denominator`` or ``excluded``;
-    ``status_counts`` holds (status, reason, n) for every patient.
+    ``status_counts`` holds the number of patients by (status, reason), for every patient.
     """
-    # Only the columns read below (a copy of every column costs more than the counting).
-    denominator = lbp_patients.loc[
-        lbp_patients["status"] == "denominator", ["imaged", "age", "clinician_id", "site_id"]
-    ]
-    denominator = denominator.assign(
-        imaged=denominator["imaged"].astype(bool),
-        index_date=lbp_patients["index_date"],
-    )
-    n = len(denominator)
-    imaged = int(denominator["imaged"].sum())
-    counts = {
-        (str(s), str(r)): int(c)
-        for s, r, c in zip(
-            status_counts["status"],
-            status_counts["reason"].fillna(""),
-            status_counts["n"],
-            strict=True,
-        )
-    }
+    # Counted by Arrow, grouped by each breakdown's key (at most a few thousand groups).
+    denominator = lbp_patients.filter(equal_to(lbp_patients.column("status"), "denominator"))
+    denominator = denominator.select(["imaged", "age", "clinician_id", "site_id", "index_date"])
+    by_age = _counts(denominator, "age")
+    n = denominator.num_rows
+    imaged = sum(hits for _, _, hits in by_age)
+    counts = {(str(s), "" if r is None else str(r)): int(c) for (s, r), c in status_counts.items()}
     exclusions = {r: c for (s, r), c in sorted(counts.items()) if s == "excluded"}
     not_eligible = {r: c for (s, r), c in sorted(counts.items()) if s == "not_eligible"}
-    ages = denominator["age"]
     strata = {
-        "18-64": denominator["imaged"][ages <= 64],
-        "65-75": denominator["imaged"][ages >= 65],
+        "18-64": [(size, hits) for age, size, hits in by_age if age <= 64],
+        "65-75": [(size, hits) for age, size, hits in by_age if age >= 65],
     }
     return {
         "measure": spec.title,
@@ -110,7 +124,10 @@ def build_summary(
         "rate": round((n - imaged) / n, 6) if n else None,
         "rate_definition": "1 - numerator/denominator (inverted: higher is better)",
         "rate_ci95": _rate_row(n, imaged)["rate_ci95"],
-        "age_strata": {k: _rate_row(len(v), int(v.sum())) for k, v in strata.items()}
+        "age_strata": {
+            k: _rate_row(sum(size for size, _ in v), sum(hits for _, hits in v))
+            for k, v in strata.items()
+        }
         if spec.age.max > 64
         else {},
         "exclusions": exclusions,
