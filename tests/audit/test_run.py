@@ -4,8 +4,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import backtriage
+from tests.audit.timelines import AUDIT_WARNINGS
+
+pytestmark = AUDIT_WARNINGS
 
 
 def test_a_duckdb_run_of_tabular_files_loads_no_pandas(timelines_csv: Path) -> None:
@@ -24,3 +30,27 @@ def test_a_duckdb_run_of_tabular_files_loads_no_pandas(timelines_csv: Path) -> N
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.splitlines() == ["False", "DataFrame True"]
+
+
+def test_under_a_memory_limit_the_accounting_waits_its_turn(
+    timelines_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two queries at once need about twice DuckDB's working memory: under a limit the row
+    # accounting does not run beside the measure (a million patients ran out at 169MB).
+    from backtriage.audit import run as run_module
+
+    free = run_module.run_audit(timelines_csv, 2024)
+    started: list[object] = []
+    real = run_module.fetch_soon
+
+    def counting(expr: Any) -> Any:
+        started.append(expr)
+        return real(expr)
+
+    monkeypatch.setattr(run_module, "fetch_soon", counting)
+    limited = run_module.run_audit(timelines_csv, 2024, memory_limit="256MB")
+    assert started == []
+    assert limited.summary == free.summary
+    assert limited.lbp_patients.equals(free.lbp_patients)
+    run_module.run_audit(timelines_csv, 2024)
+    assert len(started) == 1  # without a limit it does

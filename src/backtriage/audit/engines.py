@@ -113,6 +113,11 @@ def small_table(backend: BaseBackend, table: pa.Table) -> ir.Table:
     return backend.table(name)
 
 
+def fetch_later(expr: ir.Table) -> Callable[[], pa.Table]:
+    """``fetch(expr)`` when the function returned is called: the query waits until then."""
+    return lambda: fetch(expr)
+
+
 def fetch_soon(expr: ir.Table) -> Callable[[], pa.Table]:
     """Start ``fetch(expr)``; the function returned waits for it and returns the result.
 
@@ -126,7 +131,7 @@ def fetch_soon(expr: ir.Table) -> Callable[[], pa.Table]:
     """
     backend = expr.get_backend()
     if backend.name != "duckdb":
-        return lambda: fetch(expr)
+        return fetch_later(expr)
     sql = backend.compile(expr)
     read = {t.name for t in expr.op().find(ops.DatabaseTable)}
     views = backend.con.sql(

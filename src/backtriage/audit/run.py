@@ -24,7 +24,7 @@ from ibis.expr.schema import Schema
 
 from backtriage.audit import fhir
 from backtriage.audit.codes import CodeLists, load_code_lists
-from backtriage.audit.engines import connect, fetch, fetch_soon, small_table
+from backtriage.audit.engines import connect, fetch, fetch_later, fetch_soon, small_table
 from backtriage.audit.inputs import load_tables, read_tables, row_counts, tally
 from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
 from backtriage.audit.red_flags import chart_review, red_flag_hits
@@ -157,12 +157,15 @@ def _run(
         raw = read_tables(backend, folder)
         # The row accounting reads every row: on DuckDB it runs alongside everything below
         # (from the files, grouping the patients itself; see ``fetch_soon``), elsewhere after
-        # the tables are cached (from the cached grouping of the patients).
-        counted = fetch_soon(row_counts(raw)) if backend.name == "duckdb" else None
+        # the tables are cached (from the grouping of the patients).  Not under a memory
+        # limit: two queries at once need about twice the working memory, and one of them
+        # can run out (seen at 169MB with a million patients); there it runs when asked for.
+        beside = backend.name == "duckdb" and memory_limit is None
+        counted = fetch_soon(row_counts(raw)) if beside else None
         stack.callback(_settle, counted)
         tables = load_tables(backend, folder, keep=used_rows(spec, period, lists), raw=raw)
         if counted is None:
-            counted = fetch_soon(row_counts(raw, tables.patient_ids))
+            counted = fetch_later(row_counts(raw, tables.patient_ids))
         progress("computing the measure")
         measured = measure(tables, spec, period, lists)
         # The summary and the chart review read the patients who have an index visit only
