@@ -54,3 +54,11 @@ def test_under_a_memory_limit_the_accounting_waits_its_turn(
     assert limited.lbp_patients.equals(free.lbp_patients)
     run_module.run_audit(timelines_csv, 2024)
     assert len(started) == 1  # without a limit it does
+
+
+def test_a_memory_limit_too_small_to_read_the_files_says_to_raise_it(timelines_csv: Path) -> None:
+    from backtriage.audit.run import run_audit
+    from backtriage.errors import AuditInputError
+
+    with pytest.raises(AuditInputError, match=r"ran out of memory under --memory-limit 1KB"):
+        run_audit(timelines_csv, 2024, memory_limit="1KB")

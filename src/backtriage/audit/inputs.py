@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -114,6 +115,8 @@ def _read(con: BaseBackend, path: Path, name: str) -> ir.Table:
         if con.name == "duckdb":
             return con.read_csv(str(path), table_name=f"raw_{name}", all_varchar=True)
         return con.read_csv(str(path), table_name=f"raw_{name}", inferSchema=False)
+    except duckdb.OutOfMemoryException:
+        raise  # not the file's fault: run_audit says to give a higher --memory-limit
     except Exception as exc:  # each engine raises its own reader errors
         raise AuditInputError(f"cannot read {path}: {exc}") from exc
 
