@@ -4,6 +4,7 @@ waits for its own write and gets its own failure."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import uuid
 from collections.abc import Sequence
@@ -62,9 +63,72 @@ def test_a_failing_write_fails_only_its_own_caller(db_path: str) -> None:
 
     first, clash, second = asyncio.run(calls())
     assert first is None and second is None
-    assert isinstance(clash, Exception)
+    assert isinstance(clash, sqlite3.IntegrityError)
+    assert store.batches == [3]  # tried together, then one by one
     assert store.report_case(taken, 60) == {"age": 1}  # the earlier write is untouched
+    (row,) = [r for r in store.summary() if r.kind == "k"]
+    assert row.issued == 3  # the earlier write's card and the two fresh ones
     store.close()
+
+
+class Locked(Spy):
+    """A store whose every transaction fails as a locked database does (past its timeout)."""
+
+    def __init__(self, url: str) -> None:
+        self.tries: int | None = None  # not yet: the tables are created first
+        super().__init__(url)
+        self.tries = 0
+
+    def _run_many(self, groups: Any) -> None:
+        self._locked()
+
+    def _run(self, statements: Any) -> list[Any]:
+        if self.tries is None:
+            return super()._run(statements)
+        self._locked()
+        return []
+
+    def _locked(self) -> None:
+        assert self.tries is not None
+        self.tries += 1
+        raise sqlite3.OperationalError("database is locked")
+
+
+def test_a_locked_database_fails_every_caller_at_once_each_with_its_own_error(
+    db_path: str,
+) -> None:
+    store = Locked(db_path)
+    commits = GroupCommit(store)
+
+    async def calls() -> list[Any]:
+        writes = [commits.record(record(uuid.uuid4().hex, i)) for i in range(3)]
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    errors = asyncio.run(calls())
+    assert all(isinstance(e, sqlite3.OperationalError) for e in errors)
+    assert len({id(e) for e in errors}) == 3  # not one exception raised in three tasks
+    assert store.tries == 1  # no retry one by one: each would wait out the lock again
+    store.close()
+
+
+def test_a_store_that_fails_outright_still_answers_every_caller(db_path: str) -> None:
+    class Broken(Spy):
+        def record_responses(self, records: Sequence[Record]) -> list[Exception | None]:
+            raise RuntimeError("a bug")
+
+    commits = GroupCommit(Broken(db_path))
+
+    async def calls() -> list[Any]:
+        writes = [commits.record(record(uuid.uuid4().hex, i)) for i in range(2)]
+        return await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 10)
+
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda _loop, _context: None)  # the callback's own error
+    try:
+        errors = loop.run_until_complete(calls())
+    finally:
+        loop.close()
+    assert [type(e) for e in errors] == [RuntimeError, RuntimeError]
 
 
 def test_a_caller_that_went_away_does_not_stop_the_others(db_path: str) -> None:

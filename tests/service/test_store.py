@@ -36,10 +36,16 @@ def exercise(store: Store) -> None:
     fresh = ("svc", uuid.uuid4().hex, {"age": 2}, [(str(uuid.uuid4()), "batch")])
     outcomes = store.record_responses([taken, fresh])
     assert isinstance(outcomes[0], Exception) and outcomes[1] is None
+    # a case that cannot be stored as JSON fails alone, before the transaction
+    odd = ("svc", uuid.uuid4().hex, {"age": object()}, [(str(uuid.uuid4()), "batch")])
+    also = ("svc", uuid.uuid4().hex, {"age": 4}, [(str(uuid.uuid4()), "batch")])
+    outcomes = store.record_responses([odd, also])
+    assert isinstance(outcomes[0], Exception) and outcomes[1] is None
+    assert store.report_case(odd[1], 60) is None and store.report_case(also[1], 60) == {"age": 4}
     assert [store.report_case(rid, 60) for rid in ids] == [{"age": 40 + i} for i in range(3)]
     assert store.report_case(fresh[1], 60) == {"age": 2}
     (batch,) = [r for r in store.summary() if r.kind == "batch"]
-    assert batch.issued == 4  # the three, and the fresh one; not the failed write's card
+    assert batch.issued == 5  # the three, the fresh one and the last; no failed write's card
 
 
 def test_sqlite(db_path: str) -> None:

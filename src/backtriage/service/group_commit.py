@@ -1,7 +1,7 @@
 """Group commit on the event loop: the report-link writes of the service calls answered in one
-turn of the loop are committed in one transaction at the start of the next turn, and each call's
-answer waits for that commit (so a card's link works at once, from any worker, as durable as a
-write of its own).
+turn of the loop are committed in one transaction early in the next turn (after the callbacks
+already queued), and each call's answer waits for that commit (so a card's link works at once,
+from any worker, as durable as a write of its own).
 
 For a local SQLite store only: its commit is a WAL append without fsync, short enough to run
 on the loop itself, which spares a thread hand-off.  Under load several calls share one commit
@@ -36,14 +36,16 @@ class GroupCommit:
 
     def _commit(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._pending.pop(loop)
+        outcomes: list[Exception | None] | None = None
         try:
             outcomes = self._store.record_responses([record for record, _ in batch])
-        except Exception as exc:  # e.g. the database cannot be opened: every write failed
-            outcomes = [exc] * len(batch)
-        for (_, done), outcome in zip(batch, outcomes, strict=True):
-            if done.cancelled():  # the client went away; its write stands or failed alone
-                continue
-            if outcome is None:
-                done.set_result(None)
-            else:
-                done.set_exception(outcome)
+        finally:  # every caller is answered, whatever happened
+            for index, (_, done) in enumerate(batch):
+                if done.cancelled():  # the client went away; its write stands or failed alone
+                    continue
+                if outcomes is None:  # the store failed outright (it answers each write else)
+                    done.set_exception(RuntimeError("the report could not be stored"))
+                elif (failure := outcomes[index]) is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(failure)

@@ -14,6 +14,7 @@ one transaction (group commit), each caller still getting its own write's outcom
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import random
 import sqlite3
@@ -185,27 +186,38 @@ class Store:
 
     def record_responses(self, records: Sequence[Record]) -> list[Exception | None]:
         """:meth:`record_response` for several calls in one transaction (one executemany per
-        statement).  If that transaction fails, each write is retried alone, so each gets its
-        own outcome: None when committed, else the exception it raised."""
-        if len(records) > 1:
-            grouped: dict[str, list[Sequence[Any]]] = {}
-            for record in records:
-                for sql, params in _response_statements(*record):
-                    grouped.setdefault(sql, []).append(params)
+        statement); each gets its own outcome: None when committed, else its own exception.
+
+        A record that cannot even be turned into statements fails alone, before the
+        transaction.  If the transaction fails on a constraint (a taken id), each write is
+        retried alone, so that only the clashing one fails; any other failure (the database
+        locked past its timeout, a full disk) would fail the retries too, so it fails every
+        write at once."""
+        outcomes: list[Exception | None] = [None] * len(records)
+        statements: list[tuple[int, _Statements]] = []
+        for index, record in enumerate(records):
             try:
-                self._run_many(grouped.items())
-            except Exception:
-                pass  # retried one by one below
-            else:
-                return [None] * len(records)
-        outcomes: list[Exception | None] = []
-        for record in records:
-            try:
-                self.record_response(*record)
-            except Exception as exc:  # handed to the caller whose write it is
-                outcomes.append(exc)
-            else:
-                outcomes.append(None)
+                statements.append((index, _response_statements(*record)))
+            except Exception as exc:  # e.g. a case that cannot be encoded
+                outcomes[index] = exc
+        if not statements:
+            return outcomes
+        grouped: dict[str, list[Sequence[Any]]] = {}
+        for _, each in statements:
+            for sql, params in each:
+                grouped.setdefault(sql, []).append(params)
+        try:
+            self._run_many(grouped.items())
+        except Exception as exc:
+            if not _is_integrity_error(exc) or len(statements) == 1:
+                for index, _ in statements:
+                    outcomes[index] = exc if len(statements) == 1 else _own(exc)
+                return outcomes
+            for index, each in statements:  # only the clashing write fails
+                try:
+                    self._run(each)
+                except Exception as alone:
+                    outcomes[index] = alone
         return outcomes
 
     def report_case(self, report_id: str, max_age_s: int) -> dict[str, Any] | None:
@@ -262,6 +274,22 @@ class Store:
             SummaryRow(service, kind, row["issued"], row["accepted"], row["overridden"])
             for (service, kind), row in sorted(counts.items())
         ]
+
+
+def _is_integrity_error(exc: Exception) -> bool:
+    """A constraint failure (DB-API 2 ``IntegrityError``, sqlite3's or psycopg's)."""
+    return any(cls.__name__ == "IntegrityError" for cls in type(exc).__mro__)
+
+
+def _own(exc: Exception) -> Exception:
+    """A copy of ``exc`` for one of several callers (one exception raised in several tasks
+    would gather all their tracebacks); the original is its cause."""
+    try:
+        mine = copy.copy(exc)
+    except Exception:
+        mine = RuntimeError(f"the report could not be stored ({type(exc).__name__})")
+    mine.__cause__ = exc
+    return mine
 
 
 def _response_statements(
