@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -104,7 +106,7 @@ def small_table(backend: BaseBackend, table: pa.Table) -> ir.Table:
     """A few rows from Python (Arrow) as a table of ``backend``: ``ibis.memtable(table)``.
 
     On DuckDB the Arrow table is registered as it is (Ibis's ``memtable`` loads pandas to
-    find which kind of data it was given).
+    find which kind of data it was given); :func:`drop_small_table` unregisters it.
     """
     if backend.name != "duckdb":
         return ibis.memtable(table)
@@ -113,21 +115,40 @@ def small_table(backend: BaseBackend, table: pa.Table) -> ir.Table:
     return backend.table(name)
 
 
-def fetch_later(expr: ir.Table) -> Callable[[], pa.Table]:
-    """``fetch(expr)`` when the function returned is called: the query waits until then."""
-    return lambda: fetch(expr)
+def drop_small_table(backend: BaseBackend, table: ir.Table) -> None:
+    """Forget a :func:`small_table` (on DuckDB the connection would hold its rows)."""
+    if backend.name == "duckdb":
+        backend.con.unregister(table.get_name())
 
 
-def fetch_soon(expr: ir.Table) -> Callable[[], pa.Table]:
-    """Start ``fetch(expr)``; the function returned waits for it and returns the result.
+@dataclass(frozen=True)
+class Pending:
+    """A query's result to come: call it for the Arrow table.  ``interrupt()`` stops the query
+    if it is running (a query that runs only when called has nothing to stop)."""
+
+    result: Callable[[], pa.Table]
+    interrupt: Callable[[], None] = lambda: None
+
+    def __call__(self) -> pa.Table:
+        return self.result()
+
+
+def fetch_later(expr: ir.Table) -> Pending:
+    """``fetch(expr)`` when the result is asked for: the query waits until then."""
+    return Pending(lambda: fetch(expr))
+
+
+def fetch_soon(expr: ir.Table) -> Pending:
+    """Start ``fetch(expr)``; calling the result waits for it and returns the Arrow table.
 
     On DuckDB the query runs on a cursor of its own (a second connection to the same database,
-    under the same memory limit) in a thread, while the caller goes on: DuckDB releases the GIL
-    as it runs, so the caller's Python (building and compiling the next queries) and the cores
-    a query leaves idle (a single-row-group file is read by one thread) overlap with it.  The
-    query may read files and the temp views over them (``read_tables``), which the cursor
-    recreates, but no temp table (a cursor cannot see its connection's).  Elsewhere the query
-    runs when the result is asked for.
+    under the same memory limit, with the session settings Ibis gives its connection) in a
+    thread, while the caller goes on: DuckDB releases the GIL as it runs, so the caller's
+    Python (building and compiling the next queries) and the cores a query leaves idle (a
+    single-row-group file is read by one thread) overlap with it.  The query may read files and
+    the temp views over them (``read_tables``), which the cursor recreates, but no temp table
+    (a cursor cannot see its connection's).  Elsewhere the query runs when the result is asked
+    for.
     """
     backend = expr.get_backend()
     if backend.name != "duckdb":
@@ -138,9 +159,16 @@ def fetch_soon(expr: ir.Table) -> Callable[[], pa.Table]:
         "SELECT view_name, sql FROM duckdb_views() WHERE temporary AND NOT internal"
     ).fetchall()
     cursor = backend.con.cursor()
-    for name, definition in views:
-        if name in read:
-            cursor.execute(definition)
+    try:
+        # Session settings are per connection: as Ibis sets them on its own.
+        cursor.execute("SET TimeZone = 'UTC'")
+        cursor.execute("SET python_enable_replacements = false")
+        for name, definition in views:
+            if name in read:
+                cursor.execute(definition)
+    except BaseException:
+        cursor.close()
+        raise
 
     def run() -> pa.Table:
         try:
@@ -149,7 +177,11 @@ def fetch_soon(expr: ir.Table) -> Callable[[], pa.Table]:
         finally:
             cursor.close()
 
+    def interrupt() -> None:
+        with suppress(Exception):  # already finished (and closed): nothing to stop
+            cursor.interrupt()
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backtriage-duckdb")
     future = pool.submit(run)
     pool.shutdown(wait=False)  # the thread ends with the query
-    return future.result
+    return Pending(future.result, interrupt)

@@ -11,8 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -24,7 +25,15 @@ from ibis.expr.schema import Schema
 
 from backtriage.audit import fhir
 from backtriage.audit.codes import CodeLists, load_code_lists
-from backtriage.audit.engines import connect, fetch, fetch_later, fetch_soon, small_table
+from backtriage.audit.engines import (
+    Pending,
+    connect,
+    drop_small_table,
+    fetch,
+    fetch_later,
+    fetch_soon,
+    small_table,
+)
 from backtriage.audit.inputs import load_tables, read_tables, row_counts, tally
 from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
 from backtriage.audit.red_flags import chart_review, red_flag_hits
@@ -156,13 +165,15 @@ def _run(
         )
         raw = read_tables(backend, folder)
         # The row accounting reads every row: on DuckDB it runs alongside everything below
-        # (from the files, grouping the patients itself; see ``fetch_soon``), elsewhere after
-        # the tables are cached (from the grouping of the patients).  Not under a memory
-        # limit: two queries at once need about twice the working memory, and one of them
-        # can run out (seen at 169MB with a million patients); there it runs when asked for.
-        beside = backend.name == "duckdb" and memory_limit is None
+        # (from the files, grouping the patients itself; see ``fetch_soon``), and is
+        # interrupted if the run fails.  Elsewhere, and on DuckDB under a memory limit or on a
+        # connection the caller gave (which may have one), it runs when its result is asked
+        # for, after the measure: two queries at once need about twice the working memory, and
+        # one of them can run out (seen at 169MB with a million patients).
+        beside = backend.name == "duckdb" and memory_limit is None and con is None
         counted = fetch_soon(row_counts(raw)) if beside else None
-        stack.callback(_settle, counted)
+        if counted is not None:
+            stack.push(partial(_settle, counted))
         tables = load_tables(backend, folder, keep=used_rows(spec, period, lists), raw=raw)
         if counted is None:
             counted = fetch_later(row_counts(raw, tables.patient_ids))
@@ -197,7 +208,9 @@ def _run(
         ).select(
             ["patient_id", "status", "imaged", "index_date", "days_to_imaging", "clinician_id"]
         )
-        hits = fetch(red_flag_hits(tables, small_table(backend, imaged), lists))
+        imaged_table = small_table(backend, imaged)
+        hits = fetch(red_flag_hits(tables, imaged_table, lists))
+        drop_small_table(backend, imaged_table)
         review = chart_review(imaged, hits, lists)
         if patients_out is not None:
             progress(f"writing {patients_out}")
@@ -216,12 +229,20 @@ def _run(
         return AuditRun(summary, lbp, ordered.schema(), review, lists)
 
 
-def _settle(result: Callable[[], object] | None) -> None:
-    """Wait for a query started in the background (its error, if any, was raised already or
-    does not matter now: the run is ending)."""
-    if result is not None:
-        with suppress(Exception):
-            result()
+def _settle(
+    pending: Pending,
+    exc_type: type[BaseException] | None,
+    exc: BaseException | None,
+    tb: TracebackType | None,
+) -> bool:
+    """Wait for a query started in the background before the run ends; if the run is ending on
+    an error (or Ctrl-C), interrupt it first instead of waiting for a whole scan.  Its own
+    error, if any, was raised already or does not matter now."""
+    if exc_type is not None:
+        pending.interrupt()
+    with suppress(Exception):
+        pending()
+    return False
 
 
 def unused_systems(in_use: dict[str, dict[str, int]], lists: CodeLists) -> list[str]:
