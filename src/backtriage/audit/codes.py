@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from backtriage.errors import KnowledgeError
+from backtriage.yaml_data import load_yaml
 
 CodeSystem = Literal["icd10cm", "icd10pcs", "cpt", "hcpcs", "snomed", "atc", "rxnorm", "loinc"]
 CODE_SYSTEMS: tuple[str, ...] = CodeSystem.__args__  # type: ignore[attr-defined]
@@ -107,15 +108,11 @@ class CodeLists(BaseModel):
     red_flags: RedFlagList
 
 
-# libyaml's loader when present (several times faster): the lists are read at every run.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _read_yaml(name: str) -> Any:
     text = (
         resources.files("backtriage.audit").joinpath("code_lists").joinpath(name).read_text("utf-8")
     )
-    return yaml.load(text, Loader=_LOADER)
+    return load_yaml(text)
 
 
 def load_code_lists() -> CodeLists:

@@ -15,9 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from backtriage.errors import AuditInputError, KnowledgeError
-
-# libyaml's loader when present (several times faster): the specs are read at every run.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from backtriage.yaml_data import load_yaml
 
 SETTINGS: tuple[str, ...] = (
     "outpatient",
@@ -101,7 +99,7 @@ def load_specs(known_lists: set[str] | None = None) -> dict[str, MeasureSpec]:
     """Load ``specs.yaml``; every list named must exist when ``known_lists`` is given."""
     text = resources.files("backtriage.audit").joinpath("specs.yaml").read_text("utf-8")
     try:
-        spec_file = SpecFile.model_validate(yaml.load(text, Loader=_LOADER))
+        spec_file = SpecFile.model_validate(load_yaml(text))
     except (ValidationError, yaml.YAMLError) as exc:
         raise KnowledgeError([f"audit/specs.yaml: {exc}"]) from exc
     problems: list[str] = []

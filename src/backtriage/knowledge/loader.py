@@ -34,11 +34,7 @@ from backtriage.knowledge.schema import (
     Reference,
     ReferencesFile,
 )
-
-try:  # the C loader is several times faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from backtriage.yaml_data import load_yaml
 
 FILES = {
     "findings": "findings.yaml",
@@ -95,7 +91,7 @@ def load_knowledge(directory: Path | Traversable | None = None) -> Knowledge:
         text = entry.read_text(encoding="utf-8")
         digest.update(name.encode() + b"\0" + text.encode())
         try:
-            raw[key] = yaml.load(text, Loader=_Loader)
+            raw[key] = load_yaml(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

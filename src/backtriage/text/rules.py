@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backtriage.errors import KnowledgeError
 from backtriage.text.phrases import ClassDef, Pattern, PhraseSyntaxError, compile_phrase
+from backtriage.yaml_data import load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -168,13 +169,9 @@ def _data_root() -> Traversable:
     return resources.files("backtriage.text").joinpath("data")
 
 
-# libyaml's loader when present: the rule files are read at every start.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _read(path: Traversable, name: str, problems: list[str]) -> object:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        return load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         problems.append(f"text/data/{name}: cannot be read: {exc}")
         return None
