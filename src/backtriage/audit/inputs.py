@@ -18,7 +18,6 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
-from backtriage.audit.engines import fetch
 from backtriage.audit.layout import SYSTEMS_BY_TABLE, TABLES, TRUE_WORDS, TableLayout
 from backtriage.audit.spec import SETTINGS
 from backtriage.errors import AuditInputError
@@ -52,7 +51,7 @@ class Keep:
 
 @dataclass(frozen=True)
 class CheckedTables:
-    """The rows the audit uses, typed, and what :func:`account` needs to count every input row.
+    """The rows the audit uses, typed, and what :func:`row_counts` needs to count every input row.
 
     ``used`` holds the valid patients (one row each: ``patient_id``, ``birth_date``; not
     cached, see :meth:`patients_among`) and, of each other table, the valid rows the ``keep``
@@ -62,7 +61,7 @@ class CheckedTables:
     first (``measure.index_events``), so a row of an unknown patient can never count; leaving
     the check to that one small join spares a lookup of every row.  ``raw`` holds the tables as
     read and ``patient_ids`` the patients grouped by id (``copies``, ``dated``; not cached),
-    for :func:`account`.
+    for :func:`row_counts`.
     """
 
     used: dict[str, ir.Table]
@@ -364,14 +363,6 @@ def _unknown_system(system: ir.StringValue, name: str) -> ir.BooleanValue:
 
 def _bad_days_supply(days: ir.IntegerValue) -> ir.BooleanValue:
     return days.isnull() | (days < 1)
-
-
-def account(tables: CheckedTables) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
-    """Row accounting: every input row is valid or rejected with its reason.
-
-    ``tally(fetch(row_counts(tables.raw, tables.patient_ids)), tables.raw)``: see those.
-    """
-    return tally(fetch(row_counts(tables.raw, tables.patient_ids)), tables.raw)
 
 
 def row_counts(raw: Mapping[str, ir.Table], patient_ids: ir.Table | None = None) -> ir.Table:
