@@ -20,7 +20,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -113,28 +113,26 @@ class Store:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
 
-    def _run(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> list[Any]:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[_Connection]:
+        """This thread's connection, committed after the block; dropped if anything fails."""
         conn = self._conn()
-        results = []
         try:
-            for sql, params in statements:
-                results.append(conn.execute(self._sql(sql), params))
+            yield conn
             conn.commit()
         except Exception:
             self._drop(conn)
             raise
-        return results
+
+    def _run(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> list[Any]:
+        with self._transaction() as conn:
+            return [conn.execute(self._sql(sql), params) for sql, params in statements]
 
     def _run_many(self, groups: Iterable[tuple[str, list[Sequence[Any]]]]) -> None:
         """Each statement with each of its parameter rows, in one transaction."""
-        conn = self._conn()
-        try:
+        with self._transaction() as conn:
             for sql, rows in groups:
                 conn.cursor().executemany(self._sql(sql), rows)
-            conn.commit()
-        except Exception:
-            self._drop(conn)
-            raise
 
     def _drop(self, conn: _Connection) -> None:
         """Forget a connection after a failure; the next call on this thread reconnects."""
