@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -8,14 +10,13 @@ import pytest
 
 from backtriage.audit import run as run_module
 from backtriage.audit.engines import (
-    Pending,
+    Beside,
     connect,
     drop_small_table,
     fetch,
-    fetch_soon,
     small_table,
 )
-from backtriage.audit.inputs import read_tables, row_counts
+from backtriage.audit.inputs import patient_groups, read_tables, row_counts
 from tests.audit.timelines import AUDIT_WARNINGS
 
 pytestmark = AUDIT_WARNINGS
@@ -25,26 +26,63 @@ def _rows(table: object) -> list[tuple[object, ...]]:
     return sorted(tuple(r.values()) for r in table.to_pylist())  # type: ignore[attr-defined]
 
 
-def test_a_query_fetched_in_the_background_gives_the_same_rows(timelines_csv: Path) -> None:
+def test_a_query_fetched_beside_gives_the_same_rows(timelines_csv: Path) -> None:
     # The accounting query, on a cursor of its own that recreates the CSV files' views.
     con = connect("duckdb")
     expr = row_counts(read_tables(con, timelines_csv))
-    soon = fetch_soon(expr)
+    beside = Beside(con)
+    soon = beside.fetch(expr)
     assert _rows(soon()) == _rows(fetch(expr))
     assert soon().schema == fetch(expr).schema
+    beside.close()
     con.disconnect()
 
 
-def test_the_background_cursor_has_the_session_settings_of_ibis_connection() -> None:
+def test_a_table_made_beside_is_seen_by_both_connections_until_closed(
+    timelines_csv: Path,
+) -> None:
     con = connect("duckdb")
-    # a temp view, as the files are read: fetch_soon recreates it on its cursor
+    raw = read_tables(con, timelines_csv)
+    beside = Beside(con)
+    grouped, made = beside.create_table(patient_groups(raw))
+    counted = beside.fetch(row_counts(raw, grouped))  # beside, after the table is made
+    made()
+    assert _rows(fetch(grouped)) == _rows(fetch(patient_groups(raw)))
+    assert _rows(counted()) == _rows(fetch(row_counts(raw)))
+    beside.close()
+    with pytest.raises(Exception, match=grouped.get_name()):
+        con.con.sql(f"SELECT * FROM {grouped.get_name()}").fetchall()
+    con.disconnect()
+
+
+def test_an_interrupt_stops_the_queries_not_started_yet(timelines_csv: Path) -> None:
+    con = connect("duckdb")
+    raw = read_tables(con, timelines_csv)
+    beside = Beside(con)
+    gate = threading.Event()
+    blocked = beside._submit(gate.wait)  # holds the thread: the next query cannot start
+    later = beside.fetch(row_counts(raw))
+    beside.interrupt()
+    gate.set()
+    assert blocked.result() is True
+    with pytest.raises(CancelledError):
+        later()
+    beside.close()
+    con.disconnect()
+
+
+def test_the_cursor_beside_has_the_session_settings_of_ibis_connection() -> None:
+    con = connect("duckdb")
+    # a temp view, as the files are read: Beside recreates it on its cursor
     con.raw_sql(
         "CREATE TEMP VIEW session AS SELECT current_setting('TimeZone') AS tz,"
         " current_setting('python_enable_replacements') AS replacements"
     )
     settings = con.table("session")
     here = fetch(settings).to_pylist()
-    there = fetch_soon(settings)().to_pylist()
+    beside = Beside(con)
+    there = beside.fetch(settings)().to_pylist()
+    beside.close()
     assert here == there == [{"tz": "UTC", "replacements": False}]
     con.disconnect()
 
@@ -64,21 +102,16 @@ def test_a_failing_run_interrupts_its_background_query(
 ) -> None:
     # An error (or Ctrl-C) mid-run must not wait for the row accounting's whole scan.
     interrupted: list[bool] = []
-    real = run_module.fetch_soon
+    real = Beside.interrupt
 
-    def recording(expr: Any) -> Pending:
-        pending = real(expr)
-
-        def interrupt() -> None:
-            interrupted.append(True)
-            pending.interrupt()
-
-        return Pending(pending.result, interrupt)
+    def recording(self: Beside) -> None:
+        interrupted.append(True)
+        real(self)
 
     def failing(*_: Any, **__: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run_module, "fetch_soon", recording)
+    monkeypatch.setattr(Beside, "interrupt", recording)
     monkeypatch.setattr(run_module, "load_tables", failing)
     with pytest.raises(KeyboardInterrupt):
         run_module.run_audit(timelines_csv, 2024)

@@ -41,13 +41,13 @@ def test_under_a_memory_limit_the_accounting_waits_its_turn(
 
     free = run_module.run_audit(timelines_csv, 2024)
     started: list[object] = []
-    real = run_module.fetch_soon
+    real = run_module.Beside
 
-    def counting(expr: Any) -> Any:
-        started.append(expr)
-        return real(expr)
+    def counting(backend: Any) -> Any:
+        started.append(backend)
+        return real(backend)
 
-    monkeypatch.setattr(run_module, "fetch_soon", counting)
+    monkeypatch.setattr(run_module, "Beside", counting)
     limited = run_module.run_audit(timelines_csv, 2024, memory_limit="256MB")
     assert started == []
     assert limited.summary == free.summary

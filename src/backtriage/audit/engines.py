@@ -6,7 +6,7 @@ PySpark is imported only here and only when asked for, so the default install ne
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -138,50 +138,90 @@ def fetch_later(expr: ir.Table) -> Pending:
     return Pending(lambda: fetch(expr))
 
 
-def fetch_soon(expr: ir.Table) -> Pending:
-    """Start ``fetch(expr)``; calling the result waits for it and returns the Arrow table.
+class Beside:
+    """Queries run one after another beside the caller, on DuckDB: a thread of their own and a
+    cursor of their own (a second connection to the same database, under the same memory limit,
+    with the session settings Ibis gives its connection).
 
-    On DuckDB the query runs on a cursor of its own (a second connection to the same database,
-    under the same memory limit, with the session settings Ibis gives its connection) in a
-    thread, while the caller goes on: DuckDB releases the GIL as it runs, so the caller's
-    Python (building and compiling the next queries) and the cores a query leaves idle (a
-    single-row-group file is read by one thread) overlap with it.  The query may read files and
-    the temp views over them (``read_tables``), which the cursor recreates, but no temp table
-    (a cursor cannot see its connection's).  Elsewhere the query runs when the result is asked
-    for.
+    DuckDB releases the GIL as it runs, so the caller's Python (building and compiling the next
+    queries) and the cores a query leaves idle (a single-row-group file is read by one thread)
+    overlap with these queries.  They may read files and the temp views over them
+    (``read_tables``), which the cursor recreates, and the tables made by :meth:`create_table`,
+    but no temp table of the caller's (a cursor cannot see those).  Call :meth:`close` when done
+    (or :meth:`interrupt` first, to stop a query that is running).
     """
-    backend = expr.get_backend()
-    if backend.name != "duckdb":
-        return fetch_later(expr)
-    sql = backend.compile(expr)
-    read = {t.name for t in expr.op().find(ops.DatabaseTable)}
-    views = backend.con.sql(
-        "SELECT view_name, sql FROM duckdb_views() WHERE temporary AND NOT internal"
-    ).fetchall()
-    cursor = backend.con.cursor()
-    try:
-        # Session settings are per connection: as Ibis sets them on its own.
-        cursor.execute("SET TimeZone = 'UTC'")
-        cursor.execute("SET python_enable_replacements = false")
-        for name, definition in views:
-            if name in read:
-                cursor.execute(definition)
-    except BaseException:
-        cursor.close()
-        raise
 
-    def run() -> pa.Table:
+    def __init__(self, backend: BaseBackend) -> None:
+        if backend.name != "duckdb":
+            raise ValueError(f"Beside runs on DuckDB, not {backend.name}")
+        self._backend = backend
+        views = backend.con.sql(
+            "SELECT sql FROM duckdb_views() WHERE temporary AND NOT internal"
+        ).fetchall()
+        cursor = backend.con.cursor()
         try:
-            result: pa.Table = expr.__pyarrow_result__(cursor.sql(sql).to_arrow_table())
-            return result
-        finally:
+            # Session settings are per connection: as Ibis sets them on its own.
+            cursor.execute("SET TimeZone = 'UTC'")
+            cursor.execute("SET python_enable_replacements = false")
+            for (definition,) in views:
+                cursor.execute(definition)
+        except BaseException:
             cursor.close()
+            raise
+        self._cursor = cursor
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backtriage-duckdb")
+        self._last: Future[Any] | None = None
+        self._tables: list[str] = []
+        self._stopped = False
 
-    def interrupt() -> None:
-        with suppress(Exception):  # already finished (and closed): nothing to stop
-            cursor.interrupt()
+    def _submit(self, job: Callable[[], Any]) -> Future[Any]:
+        def run() -> Any:
+            if self._stopped:
+                raise CancelledError("stopped before it started")
+            return job()
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backtriage-duckdb")
-    future = pool.submit(run)
-    pool.shutdown(wait=False)  # the thread ends with the query
-    return Pending(future.result, interrupt)
+        self._last = self._pool.submit(run)
+        return self._last
+
+    def create_table(self, expr: ir.Table) -> tuple[ir.Table, Callable[[], None]]:
+        """``expr`` as a table made beside (a table of the database, which both connections
+        see), and a function that waits until it is made.  The table can be used in queries
+        at once; run them (on the caller's connection) only after that wait."""
+        name = ibis.util.gen_name("beside")
+        sql = f'CREATE TABLE "{name}" AS {self._backend.compile(expr)}'
+        made = self._submit(lambda: self._cursor.execute(sql))
+        self._tables.append(name)
+        table = ops.DatabaseTable(name=name, schema=expr.schema(), source=self._backend)
+
+        def wait() -> None:
+            made.result()
+
+        return table.to_expr(), wait
+
+    def fetch(self, expr: ir.Table) -> Pending:
+        """Start ``fetch(expr)`` beside; calling the result waits for it, the Arrow table."""
+        sql = self._backend.compile(expr)
+
+        def run() -> pa.Table:
+            result: pa.Table = expr.__pyarrow_result__(self._cursor.sql(sql).to_arrow_table())
+            return result
+
+        return Pending(self._submit(run).result, self.interrupt)
+
+    def interrupt(self) -> None:
+        """Stop the query that is running, if any, and those not started yet."""
+        self._stopped = True
+        with suppress(Exception):  # closed already: nothing to stop
+            self._cursor.interrupt()
+
+    def close(self) -> None:
+        """Wait for the queries (their errors were raised to whoever asked for their results,
+        or do not matter now), close the cursor and drop the tables made."""
+        if self._last is not None:
+            with suppress(BaseException):
+                self._last.result()
+        self._pool.shutdown()
+        self._cursor.close()
+        for name in self._tables:
+            with suppress(Exception):
+                self._backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')

@@ -216,8 +216,8 @@ def index_events(
     )
     first = ranked.filter(ranked.rank == 0)
     # The valid patients only (the kept rows were not checked against them), with the birth
-    # date the age needs: of the patients with an index visit (a few percent) only.
-    patients = tables.patients_among(first.patient_id)
+    # date the age needs.
+    patients = tables.valid("patients")
     first = first.inner_join(patients, first.patient_id == patients.patient_id)
     return first.select(
         idx_patient=first.patient_id,

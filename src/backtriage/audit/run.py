@@ -9,7 +9,7 @@ import gc
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -26,15 +26,20 @@ from ibis.expr.schema import Schema
 from backtriage.audit import fhir
 from backtriage.audit.codes import CodeLists, load_code_lists
 from backtriage.audit.engines import (
-    Pending,
+    Beside,
     connect,
     drop_small_table,
     fetch,
     fetch_later,
-    fetch_soon,
     small_table,
 )
-from backtriage.audit.inputs import load_tables, read_tables, row_counts, tally
+from backtriage.audit.inputs import (
+    load_tables,
+    patient_groups,
+    read_tables,
+    row_counts,
+    tally,
+)
 from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
 from backtriage.audit.red_flags import chart_review, red_flag_hits
 from backtriage.audit.spec import load_specs, period_for
@@ -164,18 +169,24 @@ def _run(
             engine, spark_master=spark_master, memory_limit=memory_limit, temp_directory=spill
         )
         raw = read_tables(backend, folder)
-        # The row accounting reads every row: on DuckDB it runs alongside everything below
-        # (from the files, grouping the patients itself; see ``fetch_soon``), and is
-        # interrupted if the run fails.  Elsewhere, and on DuckDB under a memory limit or on a
-        # connection the caller gave (which may have one), it runs when its result is asked
+        # The patients grouped by id, which the measure and the row accounting share, and the
+        # row accounting, which reads every row: on DuckDB both are made beside everything
+        # below (``Beside``), and the accounting is interrupted if the run fails.  Elsewhere,
+        # and on DuckDB under a memory limit or on a connection the caller gave (which may have
+        # one), the grouping is cached first and the accounting runs when its result is asked
         # for, after the measure: two queries at once need about twice the working memory, and
         # one of them can run out (seen at 169MB with a million patients).
-        beside = backend.name == "duckdb" and memory_limit is None and con is None
-        counted = fetch_soon(row_counts(raw)) if beside else None
-        if counted is not None:
-            stack.push(partial(_settle, counted))
-        tables = load_tables(backend, folder, keep=used_rows(spec, period, lists), raw=raw)
-        if counted is None:
+        keep = used_rows(spec, period, lists)
+        if backend.name == "duckdb" and memory_limit is None and con is None:
+            beside = Beside(backend)
+            stack.push(partial(_settle, beside))
+            patients, patients_made = beside.create_table(patient_groups(raw))
+            counted = beside.fetch(row_counts(raw, patients))
+            # The kept rows never read the patients (``used_rows``): made beside meanwhile.
+            tables = load_tables(backend, folder, keep=keep, raw=raw, patients=patients)
+            patients_made()
+        else:
+            tables = load_tables(backend, folder, keep=keep, raw=raw)
             counted = fetch_later(row_counts(raw, tables.patient_ids))
         progress("computing the measure")
         measured = measure(tables, spec, period, lists)
@@ -230,18 +241,16 @@ def _run(
 
 
 def _settle(
-    pending: Pending,
+    beside: Beside,
     exc_type: type[BaseException] | None,
     exc: BaseException | None,
     tb: TracebackType | None,
 ) -> bool:
-    """Wait for a query started in the background before the run ends; if the run is ending on
-    an error (or Ctrl-C), interrupt it first instead of waiting for a whole scan.  Its own
-    error, if any, was raised already or does not matter now."""
+    """Wait for the queries started beside before the run ends; if the run is ending on an
+    error (or Ctrl-C), interrupt the one running first instead of waiting for a whole scan."""
     if exc_type is not None:
-        pending.interrupt()
-    with suppress(Exception):
-        pending()
+        beside.interrupt()
+    beside.close()
     return False
 
 

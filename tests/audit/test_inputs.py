@@ -1,0 +1,98 @@
+"""The row accounting of ``inputs.py``: every input row counted once, with the right reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from backtriage.audit.engines import connect, fetch
+from backtriage.audit.inputs import load_tables, read_tables, row_counts, tally
+from tests.audit.timelines import AUDIT_WARNINGS
+
+pytestmark = AUDIT_WARNINGS
+
+#: Patient ids as written in patients.parquet: "p2" with whitespace at both ends (valid once
+#: trimmed), "dup" twice (every copy rejected), "undated" without a birth date.
+PATIENTS = ["p1", " p2\t", "dup", "dup", "undated"]
+
+#: Patient ids of event rows, and how each must be counted.
+EVENT_IDS: dict[str | None, str] = {
+    "p1": "valid",
+    " p1\t": "valid",  # trimmed, a valid patient
+    "p1\r\n": "valid",
+    "p2": "valid",  # the patients file had it padded
+    "\tp2 ": "valid",
+    "dup": "missing_patient",  # the id is duplicated in patients
+    "undated": "missing_patient",
+    "ghost": "missing_patient",  # not in patients at all
+    " ghost ": "missing_patient",
+    "p1 p2": "missing_patient",  # inner whitespace is kept
+    "": "missing_patient_id",
+    "  \t": "missing_patient_id",
+    None: "missing_patient_id",
+}
+
+
+def _write(folder: Path) -> None:
+    def table(columns: dict[str, list[str | None]]) -> pa.Table:
+        return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+
+    n = len(EVENT_IDS)
+    ids = list(EVENT_IDS)
+    births: list[str | None] = ["1980-01-01"] * (len(PATIENTS) - 1) + [None]
+    pq.write_table(
+        table({"patient_id": PATIENTS, "birth_date": births}), folder / "patients.parquet"
+    )
+    pq.write_table(
+        table(
+            {
+                "encounter_id": [f"e{i}" for i in range(n)],
+                "patient_id": ids,
+                "date": ["2024-03-01"] * n,
+                "setting": ["outpatient"] * n,
+            }
+        ),
+        folder / "encounters.parquet",
+    )
+    coded = {"patient_id": ids, "date": ["2024-03-01"] * n}
+    pq.write_table(
+        table({**coded, "code_system": ["icd10cm"] * n, "code": ["M54.50"] * n}),
+        folder / "diagnoses.parquet",
+    )
+    pq.write_table(
+        table({**coded, "code_system": ["cpt"] * n, "code": ["72148"] * n}),
+        folder / "procedures.parquet",
+    )
+
+
+@pytest.mark.parametrize("given_patients", [False, True])
+def test_event_rows_are_matched_to_patients_by_trimmed_id(
+    tmp_path: Path, given_patients: bool
+) -> None:
+    _write(tmp_path)
+    con = connect("duckdb")
+    raw = read_tables(con, tmp_path)
+    # As the run gives it (grouped and cached by ``load_tables``), or grouped in the query.
+    patients = load_tables(con, tmp_path, raw=raw).patient_ids if given_patients else None
+    expr = row_counts(raw, patients)
+    rows, in_use = tally(fetch(expr), raw)
+    expected: dict[str, int] = {}
+    for reason in EVENT_IDS.values():
+        expected[reason] = expected.get(reason, 0) + 1
+    for name in ("encounters", "diagnoses", "procedures"):
+        assert rows[name] == {
+            "rows": len(EVENT_IDS),
+            "valid": expected["valid"],
+            "rejected_missing_patient": expected["missing_patient"],
+            "rejected_missing_patient_id": expected["missing_patient_id"],
+        }, name
+    assert rows["patients"] == {
+        "rows": 5,
+        "valid": 2,
+        "rejected_bad_date": 1,
+        "rejected_duplicate_patient_id": 2,
+    }
+    assert in_use == {"diagnoses": {"icd10cm": 5}, "procedures": {"cpt": 5}}
