@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import threading
 from concurrent.futures import CancelledError
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from backtriage.audit import run as run_module
 from backtriage.audit.engines import (
     Beside,
+    cache,
     connect,
     drop_small_table,
     fetch,
@@ -84,6 +86,23 @@ def test_the_cursor_beside_has_the_session_settings_of_ibis_connection() -> None
     there = beside.fetch(settings)().to_pylist()
     beside.close()
     assert here == there == [{"tz": "UTC", "replacements": False}]
+    con.disconnect()
+
+
+def test_a_cached_table_holds_the_rows_typed_as_the_query_until_unused(
+    timelines_csv: Path,
+) -> None:
+    con = connect("duckdb")
+    expr = patient_groups(read_tables(con, timelines_csv))
+    cached = cache(expr)
+    name = cached.get_name()
+    assert cached.schema() == expr.schema()
+    assert _rows(fetch(cached)) == _rows(fetch(expr))
+    assert fetch(cached).schema.types == fetch(expr).schema.types
+    del cached
+    gc.collect()
+    with pytest.raises(Exception, match=name):
+        con.con.sql(f"SELECT * FROM temp.main.{name}").fetchall()
     con.disconnect()
 
 

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
+from backtriage.audit.engines import cache
 from backtriage.audit.layout import SYSTEMS_BY_TABLE, TABLES, TRUE_WORDS, TableLayout
 from backtriage.audit.spec import SETTINGS
 from backtriage.errors import AuditInputError
@@ -258,7 +259,7 @@ def load_tables(
 
 
 def _cache(table: ir.Table) -> ir.Table:
-    return table.cache()
+    return cache(table)
 
 
 def _valid_patients(patient_ids: ir.Table) -> ir.Table:

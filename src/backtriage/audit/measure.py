@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from backtriage.audit.codes import CodeEntry, CodeLists, list_matches
+from backtriage.audit.engines import cache
 from backtriage.audit.inputs import CheckedTables, Keep, as_date, as_string, raw_code
 from backtriage.audit.layout import SYSTEMS_BY_TABLE
 from backtriage.audit.spec import Exclusion, MeasureSpec, Period
@@ -388,7 +389,7 @@ def measure(
     events = coded_events(tables)
     # Day 0 is used by every branch below; caching it (small: one row per indexed patient)
     # keeps engines from recomputing it once per branch.
-    index = index_events(tables, spec, period, lists).cache()
+    index = cache(index_events(tables, spec, period, lists))
 
     excl = exclusion_events(tables, events, index, spec, period, lists)
     excl_ranked = excl.mutate(
