@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import threading
 from concurrent.futures import CancelledError
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 
 from backtriage.audit import run as run_module
 from backtriage.audit.engines import (
+    BESIDE_NICE,
     Beside,
     cache,
     connect,
@@ -71,6 +74,20 @@ def test_an_interrupt_stops_the_queries_not_started_yet(timelines_csv: Path) -> 
         later()
     beside.close()
     con.disconnect()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_the_thread_beside_yields_to_the_caller() -> None:
+    con = connect("duckdb")
+    beside = Beside(con)
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    there = beside._submit(nice).result()
+    beside.close()
+    con.disconnect()
+    assert there == min(nice() + BESIDE_NICE, 19) > nice()
 
 
 def test_the_cursor_beside_has_the_session_settings_of_ibis_connection() -> None:

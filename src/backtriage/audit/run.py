@@ -196,21 +196,10 @@ def _run(
         # (pandas is not loaded unless ``lbp_patients`` is read).
         ordered = measured.indexed.select(*RESULT_COLUMNS).order_by("patient_id")
         indexed = fetch(ordered)
-        status_counts: Counter[tuple[str, str | None]] = Counter()
-        for status in value_counts(indexed.column("status")):
-            rows_of = indexed.filter(equal_to(indexed.column("status"), status))
-            for reason, n in value_counts(rows_of.column("reason")).items():
-                status_counts[status, reason] = n
-        progress("checking rows")
-        rows, in_use = tally(counted(), raw)
-        warnings = unused_systems(in_use, lists)
-        for resource, counts in fhir_counts.items():
-            rows[f"fhir:{resource}"] = counts
-        no_index = rows["patients"]["valid"] - indexed.num_rows
-        if no_index:
-            status_counts["not_eligible", "no_index_encounter"] += no_index
         # Arrow's own kernels: a Python value would make pyarrow load pandas to check its type.
         lbp = indexed.filter(pc.invert(equal_to(indexed.column("status"), "not_eligible")))
+        # What needs no row accounting comes first: on DuckDB the accounting may still be
+        # running beside.
         progress("reviewing charts of imaged patients")
         # The imaged patients go back to the engine as a small table (not the query again);
         # a null ``imaged`` drops the row, as False does.
@@ -226,6 +215,19 @@ def _run(
         if patients_out is not None:
             progress(f"writing {patients_out}")
             write_patients(measured.patients, patients_out)
+        progress("checking rows")
+        rows, in_use = tally(counted(), raw)
+        warnings = unused_systems(in_use, lists)
+        for resource, counts in fhir_counts.items():
+            rows[f"fhir:{resource}"] = counts
+        status_counts: Counter[tuple[str, str | None]] = Counter()
+        for status in value_counts(indexed.column("status")):
+            rows_of = indexed.filter(equal_to(indexed.column("status"), status))
+            for reason, n in value_counts(rows_of.column("reason")).items():
+                status_counts[status, reason] = n
+        no_index = rows["patients"]["valid"] - indexed.num_rows
+        if no_index:
+            status_counts["not_eligible", "no_index_encounter"] += no_index
         summary = build_summary(
             lbp_patients=lbp,
             status_counts=status_counts,
