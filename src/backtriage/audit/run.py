@@ -43,7 +43,7 @@ from backtriage.audit.inputs import (
 from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
 from backtriage.audit.red_flags import chart_review, red_flag_hits
 from backtriage.audit.spec import load_specs, period_for
-from backtriage.audit.summary import build_summary, equal_to, value_counts
+from backtriage.audit.summary import breakdowns, build_summary, equal_to, value_counts
 from backtriage.errors import AuditInputError
 
 if TYPE_CHECKING:
@@ -215,6 +215,7 @@ def _run(
         if patients_out is not None:
             progress(f"writing {patients_out}")
             write_patients(measured.patients, patients_out)
+        denominator = breakdowns(lbp, spec)
         progress("checking rows")
         rows, in_use = tally(counted(), raw)
         warnings = unused_systems(in_use, lists)
@@ -229,7 +230,7 @@ def _run(
         if no_index:
             status_counts["not_eligible", "no_index_encounter"] += no_index
         summary = build_summary(
-            lbp_patients=lbp,
+            counted=denominator,
             status_counts=status_counts,
             rows=rows,
             missing_optional=tables.missing_optional,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -80,9 +81,50 @@ def _trend(denominator: pa.Table) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class Breakdowns:
+    """What the summary counts over the denominator (computed before the row accounting is in:
+    see :func:`breakdowns`)."""
+
+    denominator: int
+    imaged: int
+    age_strata: dict[str, dict[str, Any]]
+    by_clinician: list[dict[str, Any]]
+    by_site: list[dict[str, Any]]
+    monthly_trend: list[dict[str, Any]]
+
+
+def breakdowns(lbp_patients: pa.Table, spec: MeasureSpec) -> Breakdowns:
+    """The denominator's counts, overall and by age stratum, clinician, site and month.
+
+    ``lbp_patients`` holds the result rows with status ``denominator`` or ``excluded``.
+    """
+    # Counted by Arrow, grouped by each breakdown's key (at most a few thousand groups).
+    denominator = lbp_patients.filter(equal_to(lbp_patients.column("status"), "denominator"))
+    denominator = denominator.select(["imaged", "age", "clinician_id", "site_id", "index_date"])
+    by_age = _counts(denominator, "age")
+    strata = {
+        "18-64": [(size, hits) for age, size, hits in by_age if age <= 64],
+        "65-75": [(size, hits) for age, size, hits in by_age if age >= 65],
+    }
+    return Breakdowns(
+        denominator=denominator.num_rows,
+        imaged=sum(hits for _, _, hits in by_age),
+        age_strata={
+            k: _rate_row(sum(size for size, _ in v), sum(hits for _, hits in v))
+            for k, v in strata.items()
+        }
+        if spec.age.max > 64
+        else {},
+        by_clinician=_grouped(denominator, "clinician_id"),
+        by_site=_grouped(denominator, "site_id"),
+        monthly_trend=_trend(denominator),
+    )
+
+
 def build_summary(
     *,
-    lbp_patients: pa.Table,
+    counted: Breakdowns,
     status_counts: Mapping[tuple[str, str | None], int],
     rows: dict[str, dict[str, int]],
     missing_optional: dict[str, str],
@@ -93,22 +135,13 @@ def build_summary(
 ) -> dict[str, Any]:
     """Everything the JSON output and the HTML report show.
 
-    ``lbp_patients`` holds the result rows with status ``denominator`` or ``excluded``;
-    ``status_counts`` holds the number of patients by (status, reason), for every patient.
+    ``counted`` holds the denominator's breakdowns (:func:`breakdowns`); ``status_counts`` the
+    number of patients by (status, reason), for every patient.
     """
-    # Counted by Arrow, grouped by each breakdown's key (at most a few thousand groups).
-    denominator = lbp_patients.filter(equal_to(lbp_patients.column("status"), "denominator"))
-    denominator = denominator.select(["imaged", "age", "clinician_id", "site_id", "index_date"])
-    by_age = _counts(denominator, "age")
-    n = denominator.num_rows
-    imaged = sum(hits for _, _, hits in by_age)
+    n, imaged = counted.denominator, counted.imaged
     counts = {(str(s), "" if r is None else str(r)): int(c) for (s, r), c in status_counts.items()}
     exclusions = {r: c for (s, r), c in sorted(counts.items()) if s == "excluded"}
     not_eligible = {r: c for (s, r), c in sorted(counts.items()) if s == "not_eligible"}
-    strata = {
-        "18-64": [(size, hits) for age, size, hits in by_age if age <= 64],
-        "65-75": [(size, hits) for age, size, hits in by_age if age >= 65],
-    }
     return {
         "measure": spec.title,
         "spec": spec_name,
@@ -124,19 +157,14 @@ def build_summary(
         "rate": round((n - imaged) / n, 6) if n else None,
         "rate_definition": "1 - numerator/denominator (inverted: higher is better)",
         "rate_ci95": _rate_row(n, imaged)["rate_ci95"],
-        "age_strata": {
-            k: _rate_row(sum(size for size, _ in v), sum(hits for _, hits in v))
-            for k, v in strata.items()
-        }
-        if spec.age.max > 64
-        else {},
+        "age_strata": counted.age_strata,
         "exclusions": exclusions,
         "excluded": sum(exclusions.values()),
         "not_eligible": not_eligible,
         "patients": sum(counts.values()),
-        "by_clinician": _grouped(denominator, "clinician_id"),
-        "by_site": _grouped(denominator, "site_id"),
-        "monthly_trend": _trend(denominator),
+        "by_clinician": counted.by_clinician,
+        "by_site": counted.by_site,
+        "monthly_trend": counted.monthly_trend,
         "rows": rows,
         "inputs_missing": missing_optional,
     }
