@@ -70,6 +70,30 @@ def test_patients_file_and_html(demo: Path, tmp_path: Path) -> None:
         ElementTree.fromstring("<svg" + svg.split("</svg>")[0] + "</svg>")
 
 
+def test_the_charts_are_reviewed_only_for_the_html_report(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backtriage.audit import run as run_module
+
+    reviewed: list[object] = []
+    real = run_module.red_flag_hits
+
+    def counting(*args: Any) -> Any:
+        reviewed.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(run_module, "red_flag_hits", counting)
+    plain = runner.invoke(app, ["audit", str(demo), "--year", str(YEAR), "--format", "json"])
+    assert plain.exit_code == 0, plain.output
+    assert reviewed == []
+    html = tmp_path / "r.html"
+    args = ["audit", str(demo), "--year", str(YEAR), "--format", "json", "--html", str(html)]
+    with_html = runner.invoke(app, args)
+    assert with_html.exit_code == 0, with_html.output
+    assert len(reviewed) == 1
+    assert json.loads(plain.stdout) == json.loads(with_html.stdout)
+
+
 def test_synth_fhir_is_audited_like_tabular(tmp_path: Path, demo: Path) -> None:
     folder = tmp_path / "fhir"
     assert (

@@ -62,3 +62,14 @@ def test_a_memory_limit_too_small_to_read_the_files_says_to_raise_it(timelines_c
 
     with pytest.raises(AuditInputError, match=r"ran out of memory under --memory-limit 1KB"):
         run_audit(timelines_csv, 2024, memory_limit="1KB")
+
+
+def test_a_run_without_the_chart_review_gives_the_same_summary(timelines_csv: Path) -> None:
+    from backtriage.audit.run import run_audit
+
+    full = run_audit(timelines_csv, 2024)
+    short = run_audit(timelines_csv, 2024, review_charts=False)
+    assert short.chart_review is None
+    assert full.chart_review  # the boundary population has imaged patients
+    assert short.summary == full.summary
+    assert short.lbp_patients.equals(full.lbp_patients)

@@ -94,9 +94,11 @@ def audit_command(
                 spark_master=spark_master,
                 memory_limit=memory_limit,
                 patients_out=patients,
+                # Only the HTML report shows the chart review.
+                review_charts=html is not None,
                 progress=lambda step: bar.update(task, description=step),
             )
-            if html is not None:
+            if html is not None and run.chart_review is not None:
                 bar.update(task, description=f"writing {html}")
                 html.write_text(render_html(run.summary, run.chart_review, run.lists), "utf-8")
     except AuditInputError as exc:
