@@ -175,11 +175,13 @@ BESIDE_NICE = 10
 
 
 def _yield_to_others() -> None:
-    """Lower the calling thread's scheduling priority, on Linux (where each thread has its own
-    nice value; elsewhere it is the whole process's, which is left alone).
+    """Lower the calling thread's scheduling priority for good (it cannot be raised back
+    without privileges), on Linux, where each thread has its own nice value (elsewhere it is
+    the whole process's, which is left alone).
 
-    The queries beside (the row accounting) are needed last, while the caller's (the measure)
-    lead to the rest of the run: when both want a core, the caller's should get it.
+    A query fetched beside (the row accounting) is needed last, while the caller's queries
+    (the measure) lead to the rest of the run: when both want a core, the caller's should get
+    it.  A table made beside is waited for by the caller and keeps the caller's priority.
     """
     if sys.platform.startswith("linux"):
         thread = threading.get_native_id()
@@ -219,9 +221,7 @@ class Beside:
             cursor.close()
             raise
         self._cursor = cursor
-        self._pool = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="backtriage-duckdb", initializer=_yield_to_others
-        )
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backtriage-duckdb")
         self._last: Future[Any] | None = None
         self._tables: list[str] = []
         self._stopped = False
@@ -251,10 +251,14 @@ class Beside:
         return table.to_expr(), wait
 
     def fetch(self, expr: ir.Table) -> Pending:
-        """Start ``fetch(expr)`` beside; calling the result waits for it, the Arrow table."""
+        """Start ``fetch(expr)`` beside; calling the result waits for it, the Arrow table.
+
+        From this query on, the thread beside yields its core to the caller's when both want
+        one (:func:`_yield_to_others`): what is fetched beside is needed last."""
         sql = self._backend.compile(expr)
 
         def run() -> pa.Table:
+            _yield_to_others()
             result: pa.Table = expr.__pyarrow_result__(self._cursor.sql(sql).to_arrow_table())
             return result
 
