@@ -21,7 +21,7 @@ from backtriage.audit.engines import (
     fetch,
     small_table,
 )
-from backtriage.audit.inputs import patient_groups, read_tables, row_counts
+from backtriage.audit.inputs import patient_groups, read_tables, row_groups
 from tests.audit.timelines import AUDIT_WARNINGS
 
 pytestmark = AUDIT_WARNINGS
@@ -34,7 +34,8 @@ def _rows(table: object) -> list[tuple[object, ...]]:
 def test_a_query_fetched_beside_gives_the_same_rows(timelines_csv: Path) -> None:
     # The accounting query, on a cursor of its own that recreates the CSV files' views.
     con = connect("duckdb")
-    expr = row_counts(read_tables(con, timelines_csv))
+    raw = read_tables(con, timelines_csv)
+    expr = row_groups(raw, patient_groups(raw))
     beside = Beside(con)
     soon = beside.fetch(expr)
     assert _rows(soon()) == _rows(fetch(expr))
@@ -50,10 +51,10 @@ def test_a_table_made_beside_is_seen_by_both_connections_until_closed(
     raw = read_tables(con, timelines_csv)
     beside = Beside(con)
     grouped, made = beside.create_table(patient_groups(raw))
-    counted = beside.fetch(row_counts(raw, grouped))  # beside, after the table is made
+    counted = beside.fetch(row_groups(raw, grouped))  # beside, after the table is made
     made()
     assert _rows(fetch(grouped)) == _rows(fetch(patient_groups(raw)))
-    assert _rows(counted()) == _rows(fetch(row_counts(raw)))
+    assert _rows(counted()) == _rows(fetch(row_groups(raw, patient_groups(raw))))
     beside.close()
     with pytest.raises(Exception, match=grouped.get_name()):
         con.con.sql(f"SELECT * FROM {grouped.get_name()}").fetchall()
@@ -66,7 +67,7 @@ def test_an_interrupt_stops_the_queries_not_started_yet(timelines_csv: Path) -> 
     beside = Beside(con)
     gate = threading.Event()
     blocked = beside._submit(gate.wait)  # holds the thread: the next query cannot start
-    later = beside.fetch(row_counts(raw))
+    later = beside.fetch(row_groups(raw, patient_groups(raw)))
     beside.interrupt()
     gate.set()
     assert blocked.result() is True
@@ -92,7 +93,7 @@ def test_the_thread_beside_yields_to_the_caller_from_its_first_fetch(
     made()
     before = beside._submit(nice).result()
     # A query fetched beside is needed last: from it on, the thread yields.
-    beside.fetch(row_counts(raw))()
+    beside.fetch(row_groups(raw, patient_groups(raw)))()
     after = beside._submit(nice).result()
     beside.close()
     con.disconnect()

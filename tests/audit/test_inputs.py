@@ -8,8 +8,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from backtriage.audit.engines import connect, fetch
-from backtriage.audit.inputs import load_tables, read_tables, row_counts, tally
+from backtriage.audit.engines import connect, drop_small_table, fetch, small_table
+from backtriage.audit.inputs import (
+    load_tables,
+    patient_groups,
+    read_tables,
+    row_counts,
+    row_groups,
+    tally,
+)
 from tests.audit.timelines import AUDIT_WARNINGS
 
 pytestmark = AUDIT_WARNINGS
@@ -75,10 +82,14 @@ def test_event_rows_are_matched_to_patients_by_trimmed_id(
     _write(tmp_path)
     con = connect("duckdb")
     raw = read_tables(con, tmp_path)
-    # As the run gives it (grouped and cached by ``load_tables``), or grouped in the query.
-    patients = load_tables(con, tmp_path, raw=raw).patient_ids if given_patients else None
-    expr = row_counts(raw, patients)
-    rows, in_use = tally(fetch(expr), raw)
+    # As the run gives it (grouped and cached by ``load_tables``), or grouped in the queries.
+    if given_patients:
+        patients = load_tables(con, tmp_path, raw=raw).patient_ids
+    else:
+        patients = patient_groups(raw)
+    groups = small_table(con, fetch(row_groups(raw, patients)))
+    rows, in_use = tally(fetch(row_counts(groups, raw, patients)), raw)
+    drop_small_table(con, groups)
     expected: dict[str, int] = {}
     for reason in EVENT_IDS.values():
         expected[reason] = expected.get(reason, 0) + 1

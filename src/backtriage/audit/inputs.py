@@ -361,25 +361,79 @@ def _bad_days_supply(days: ir.IntegerValue) -> ir.BooleanValue:
     return days.isnull() | (days < 1)
 
 
-def row_counts(raw: Mapping[str, ir.Table], patient_ids: ir.Table | None = None) -> ir.Table:
-    """The row accounting's one query: (table, reason, system, n) of every input row (n > 0).
+def row_groups(raw: Mapping[str, ir.Table], patient_ids: ir.Table) -> ir.Table:
+    """The row accounting's pass over every row of the tables other than ``patients``: the rows
+    grouped by what their checks need (a few dozen groups), with the count ``n``.
 
-    The patients, from their grouping by id (``patient_ids``: :func:`patient_groups`, as
-    :func:`load_tables` gives it; from the file if not given), and the other tables in one
-    pass over their rows (the columns the checks read), a lookup of the patient of every row
-    among the valid patients (see :func:`_event_counts`), and a count of the rows by outcome.
-    The text columns with few values (code system, setting) are counted as read and trimmed,
-    lower-cased and checked on the counts.
+    Columns: ``table``, ``dated``, ``given`` (the encounter id, or the code), ``category``
+    (setting, or code system, as read), ``extra_ok`` (the days supply), ``as_read`` (the id as
+    read is a valid patient's) and ``other_id`` (otherwise the trimmed id, null if none).
+
+    The patient of a row is looked up in two steps.  First its id as read, here: no valid id
+    is empty or has whitespace at its ends, so a hit is a valid patient.  The rows it misses
+    (few: unknown patients, missing ids, ids with whitespace at the ends) keep their trimmed id
+    through the grouping, and :func:`row_counts` looks those up.  Trimming every row's id first
+    costs 40% more than the lookup itself (0.16 against 0.4 CPU-seconds over 9M rows), and a
+    second lookup in this query would hold a second hash table of every valid patient (a
+    million patients then needed more than 169MB and spilled).  ``patient_ids``: the patients
+    grouped by id (:func:`patient_groups`, as :func:`load_tables` gives it).
     """
-    if patient_ids is None:
-        patient_ids = patient_groups(raw)
     names = [name for name in EVENT_TABLES if name in raw]
-    events = _event_counts(raw, _valid_patients(patient_ids), names)
-    rows = ibis.union(
-        _patient_counts(patient_ids),
-        events.mutate(n=events.n.cast("int64")),
-        distinct=False,
+    valid = _valid_patients(patient_ids)
+    parts = []
+    for name in names:
+        table = raw[name]
+        if name == "encounters":
+            given, category = _given(table, "encounter_id"), "setting"
+            extra_ok: ir.BooleanValue = ibis.literal(True)
+        else:
+            given, category = _given(table, "code"), "code_system"
+            extra_ok = ibis.literal(True)
+            if name == "medications":
+                extra_ok = ~_bad_days_supply(_parsed(table, "days_supply", "int64"))
+        date_column = "start_date" if name == "medications" else "date"
+        parts.append(
+            table.select(
+                table=ibis.literal(name),
+                # As read: trimmed below, only where the lookup as read misses.
+                patient_id=as_string(table, "patient_id"),
+                dated=as_date(table, date_column).notnull(),
+                given=given,
+                # As read: trimmed and lower-cased by ``row_counts``, once per distinct value.
+                category=as_string(table, category),
+                extra_ok=extra_ok.fill_null(False),
+            )
+        )
+    rows = ibis.union(*parts, distinct=False)
+    rows = rows.mutate(as_read=rows.patient_id.isin(valid.patient_id).fill_null(False))
+    rows = rows.mutate(
+        other_id=ibis.ifelse(
+            rows.as_read, ibis.null().cast("string"), _strip(rows.patient_id).nullif("")
+        )
     )
+    grouped = rows.group_by(
+        "table", "dated", "given", "category", "extra_ok", "as_read", "other_id"
+    ).agg(n=ibis._.count())
+    return grouped.mutate(n=grouped.n.cast("int64"))
+
+
+def row_counts(groups: ir.Table, raw: Mapping[str, ir.Table], patient_ids: ir.Table) -> ir.Table:
+    """The row accounting: (table, reason, system, n) of every input row (n > 0).
+
+    ``groups``: :func:`row_groups` of ``raw`` (a small table: its rows as fetched); the rows of
+    ``patients`` are counted from their grouping by id (``patient_ids``).  The ids the lookup
+    as read missed are looked up here, and each group gets the first reason that rejects it
+    (or ``valid``).  The text columns with few values (code system, setting) were counted as
+    read and are trimmed, lower-cased and checked here.
+    """
+    names = [name for name in EVENT_TABLES if name in raw]
+    valid = _valid_patients(patient_ids)
+    g = groups.mutate(
+        no_id=~groups.as_read & groups.other_id.isnull(),
+        known=groups.as_read | groups.other_id.isin(valid.patient_id).fill_null(False),
+    )
+    events = _event_reasons(g, names)
+    rows = ibis.union(_patient_counts(patient_ids), events, distinct=False)
     grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
     return grouped.filter(grouped.n > 0)
 
@@ -441,55 +495,9 @@ def _patient_counts(patient_ids: ir.Table) -> ir.Table:
     )
 
 
-def _event_counts(
-    raw_tables: Mapping[str, ir.Table], valid: ir.Table, names: list[str]
-) -> ir.Table:
-    """(table, reason, system, n) over every row of the tables ``names``; reason ``valid``.
-
-    Not summed by (table, reason, system): :func:`row_counts` does that."""
-    parts = []
-    for name in names:
-        raw = raw_tables[name]
-        if name == "encounters":
-            given, category, extra_ok = _given(raw, "encounter_id"), "setting", ibis.literal(True)
-        else:
-            given, category = _given(raw, "code"), "code_system"
-            extra_ok = ibis.literal(True)
-            if name == "medications":
-                extra_ok = ~_bad_days_supply(_parsed(raw, "days_supply", "int64"))
-        date_column = "start_date" if name == "medications" else "date"
-        parts.append(
-            raw.select(
-                table=ibis.literal(name),
-                # As read: trimmed below, only where the lookup as read misses.
-                patient_id=as_string(raw, "patient_id"),
-                dated=as_date(raw, date_column).notnull(),
-                given=given,
-                # As read: trimmed and lower-cased below, once per distinct value.
-                category=as_string(raw, category),
-                extra_ok=extra_ok.fill_null(False),
-            )
-        )
-    rows = ibis.union(*parts, distinct=False)
-    # The patient of a row is looked up in two steps.  First its id as read: no valid id is
-    # empty or has whitespace at its ends, so a hit is a valid patient.  The rows it misses
-    # (few: unknown patients, missing ids, ids with whitespace at the ends) keep their
-    # trimmed id (``other_id``; empty is null) through the grouping, and those ids are looked up
-    # after it, among the groups.  Trimming every row's id first costs about 40% more than
-    # the lookup itself (0.16 against 0.4 CPU-seconds over 9M rows).
-    rows = rows.mutate(as_read=rows.patient_id.isin(valid.patient_id).fill_null(False))
-    rows = rows.mutate(
-        other_id=ibis.ifelse(
-            rows.as_read, ibis.null().cast("string"), _strip(rows.patient_id).nullif("")
-        )
-    )
-    grouped = rows.group_by(
-        "table", "dated", "given", "category", "extra_ok", "as_read", "other_id"
-    ).agg(n=ibis._.count())
-    g = grouped.mutate(
-        no_id=~grouped.as_read & grouped.other_id.isnull(),
-        known=grouped.as_read | grouped.other_id.isin(valid.patient_id).fill_null(False),
-    )
+def _event_reasons(g: ir.Table, names: list[str]) -> ir.Table:
+    """(table, reason, system, n) of the groups of :func:`row_groups` (with ``no_id`` and
+    ``known``); reason ``valid`` for a valid row.  Not summed: :func:`row_counts` does that."""
     value = _strip(g.category).nullif("").lower()
     is_encounter = g.table == "encounters"
     system_ok = ibis.cases(

@@ -39,6 +39,7 @@ from backtriage.audit.inputs import (
     patient_groups,
     read_tables,
     row_counts,
+    row_groups,
     tally,
 )
 from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
@@ -191,13 +192,13 @@ def _run(
             beside = Beside(backend)
             stack.push(partial(_settle, beside))
             patients, patients_made = beside.create_table(patient_groups(raw))
-            counted = beside.fetch(row_counts(raw, patients))
+            counted = beside.fetch(row_groups(raw, patients))
             # The kept rows never read the patients (``used_rows``): made beside meanwhile.
             tables = load_tables(backend, folder, keep=keep, raw=raw, patients=patients)
             patients_made()
         else:
             tables = load_tables(backend, folder, keep=keep, raw=raw)
-            counted = fetch_later(row_counts(raw, tables.patient_ids))
+            counted = fetch_later(row_groups(raw, tables.patient_ids))
         progress("computing the measure")
         measured = measure(tables, spec, period, lists)
         # The summary and the chart review read the patients who have an index visit only
@@ -224,7 +225,7 @@ def _run(
             for reason, n in value_counts(rows_of.column("reason")).items():
                 status_counts[status, reason] = n
         progress("checking rows")
-        rows, in_use = tally(counted(), raw)
+        rows, in_use = _count_rows(backend, counted(), raw, tables.patient_ids)
         warnings = unused_systems(in_use, lists)
         for resource, counts in fhir_counts.items():
             rows[f"fhir:{resource}"] = counts
@@ -243,6 +244,18 @@ def _run(
         )
         summary["warnings"] = warnings
         return AuditRun(summary, lbp, ordered.schema(), review, lists)
+
+
+def _count_rows(
+    backend: BaseBackend, groups: pa.Table, raw: dict[str, ir.Table], patient_ids: ir.Table
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """The row accounting from its groups (:func:`row_groups`, fetched): :func:`tally` of
+    :func:`row_counts`, a small query over them."""
+    table = small_table(backend, groups)
+    try:
+        return tally(fetch(row_counts(table, raw, patient_ids)), raw)
+    finally:
+        drop_small_table(backend, table)
 
 
 def _review_charts(
