@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -11,6 +12,7 @@ import pytest
 from backtriage.audit.engines import connect, drop_small_table, fetch, small_table
 from backtriage.audit.inputs import (
     load_tables,
+    patient_counts,
     patient_groups,
     read_tables,
     row_counts,
@@ -43,12 +45,12 @@ EVENT_IDS: dict[str | None, str] = {
 }
 
 
-def _write(folder: Path) -> None:
+def _write(folder: Path, event_ids: dict[str | None, str] = EVENT_IDS) -> None:
     def table(columns: dict[str, list[str | None]]) -> pa.Table:
         return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
 
-    n = len(EVENT_IDS)
-    ids = list(EVENT_IDS)
+    n = len(event_ids)
+    ids = list(event_ids)
     births: list[str | None] = ["1980-01-01"] * (len(PATIENTS) - 1) + [None]
     pq.write_table(
         table({"patient_id": PATIENTS, "birth_date": births}), folder / "patients.parquet"
@@ -75,6 +77,14 @@ def _write(folder: Path) -> None:
     )
 
 
+def _counted(con: Any, raw: dict[str, Any], patients: Any, *, look_up: bool) -> pa.Table:
+    """The accounting's rows as ``run.py`` puts them together (``look_up``: the trimmed ids)."""
+    groups = small_table(con, fetch(row_groups(raw, patients)))
+    events = fetch(row_counts(groups, raw, patients if look_up else None))
+    drop_small_table(con, groups)
+    return pa.concat_tables([fetch(patient_counts(patients)), events])
+
+
 @pytest.mark.parametrize("given_patients", [False, True])
 def test_event_rows_are_matched_to_patients_by_trimmed_id(
     tmp_path: Path, given_patients: bool
@@ -87,9 +97,7 @@ def test_event_rows_are_matched_to_patients_by_trimmed_id(
         patients = load_tables(con, tmp_path, raw=raw).patient_ids
     else:
         patients = patient_groups(raw)
-    groups = small_table(con, fetch(row_groups(raw, patients)))
-    rows, in_use = tally(fetch(row_counts(groups, raw, patients)), raw)
-    drop_small_table(con, groups)
+    rows, in_use = tally(_counted(con, raw, patients, look_up=True), raw)
     expected: dict[str, int] = {}
     for reason in EVENT_IDS.values():
         expected[reason] = expected.get(reason, 0) + 1
@@ -107,3 +115,23 @@ def test_event_rows_are_matched_to_patients_by_trimmed_id(
         "rejected_duplicate_patient_id": 2,
     }
     assert in_use == {"diagnoses": {"icd10cm": 5}, "procedures": {"cpt": 5}}
+
+
+def test_without_ids_to_trim_the_second_lookup_changes_nothing(tmp_path: Path) -> None:
+    # run.py skips it when every id as read was found or missing (other_id all null).
+    clean = {k: v for k, v in EVENT_IDS.items() if k in ("p1", "p2", "", None)}
+    _write(tmp_path, clean)
+    con = connect("duckdb")
+    raw = read_tables(con, tmp_path)
+    patients = patient_groups(raw)
+    groups = fetch(row_groups(raw, patients))
+    assert groups.num_rows > 0
+    assert groups.column("other_id").null_count == groups.num_rows
+    with_lookup = _counted(con, raw, patients, look_up=True)
+    assert _counted(con, raw, patients, look_up=False).sort_by(
+        [("table", "ascending"), ("reason", "ascending"), ("system", "ascending")]
+    ) == with_lookup.sort_by(
+        [("table", "ascending"), ("reason", "ascending"), ("system", "ascending")]
+    )
+    rows, _ = tally(with_lookup, raw)
+    assert rows["diagnoses"] == {"rows": 4, "valid": 2, "rejected_missing_patient_id": 2}

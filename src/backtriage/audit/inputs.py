@@ -417,24 +417,34 @@ def row_groups(raw: Mapping[str, ir.Table], patient_ids: ir.Table) -> ir.Table:
     return grouped.mutate(n=grouped.n.cast("int64"))
 
 
-def row_counts(groups: ir.Table, raw: Mapping[str, ir.Table], patient_ids: ir.Table) -> ir.Table:
-    """The row accounting: (table, reason, system, n) of every input row (n > 0).
+def row_counts(
+    groups: ir.Table, raw: Mapping[str, ir.Table], patient_ids: ir.Table | None
+) -> ir.Table:
+    """The row accounting of the tables other than ``patients``: (table, reason, system, n)
+    (n > 0); :func:`patient_counts` counts the rows of ``patients``.
 
-    ``groups``: :func:`row_groups` of ``raw`` (a small table: its rows as fetched); the rows of
-    ``patients`` are counted from their grouping by id (``patient_ids``).  The ids the lookup
-    as read missed are looked up here, and each group gets the first reason that rejects it
-    (or ``valid``).  The text columns with few values (code system, setting) were counted as
-    read and are trimmed, lower-cased and checked here.
+    ``groups``: :func:`row_groups` of ``raw`` (a small table: its rows as fetched).  The ids
+    the lookup as read missed are looked up here among the valid patients of ``patient_ids``
+    (the patients grouped by id), and each group gets the first reason that rejects it (or
+    ``valid``).  ``patient_ids`` may be ``None`` only if no group has such an id (``other_id``
+    all null: every id as read was found, or was missing).  The text columns with few values
+    (code system, setting) were counted as read and are trimmed, lower-cased and checked here.
     """
     names = [name for name in EVENT_TABLES if name in raw]
-    valid = _valid_patients(patient_ids)
-    g = groups.mutate(
-        no_id=~groups.as_read & groups.other_id.isnull(),
-        known=groups.as_read | groups.other_id.isin(valid.patient_id).fill_null(False),
-    )
+    if patient_ids is None:
+        g = groups.mutate(no_id=~groups.as_read, known=groups.as_read)
+    else:
+        # A join, not ``isin``: an engine builds its lookup from the few groups and reads the
+        # valid patients past it, instead of building one of every valid patient (one row per
+        # group stays one: a valid patient id is unique).
+        valid = _valid_patients(patient_ids).select(valid_id="patient_id")
+        joined = groups.left_join(valid, groups.other_id == valid.valid_id)
+        g = joined.mutate(
+            no_id=~joined.as_read & joined.other_id.isnull(),
+            known=joined.as_read | joined.valid_id.notnull(),
+        )
     events = _event_reasons(g, names)
-    rows = ibis.union(_patient_counts(patient_ids), events, distinct=False)
-    grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
+    grouped = events.group_by("table", "reason", "system").agg(n=events.n.sum())
     return grouped.filter(grouped.n > 0)
 
 
@@ -466,9 +476,9 @@ def tally(
     return rows, in_use
 
 
-def _patient_counts(patient_ids: ir.Table) -> ir.Table:
-    """(table, reason, system, n) of the rows of ``patients``: checks in order missing id, bad
-    date, duplicate id (an ``n`` may be 0)."""
+def patient_counts(patient_ids: ir.Table) -> ir.Table:
+    """The row accounting of ``patients``, from the patients grouped by id (``patient_ids``):
+    (table, reason, system, n), checks in order missing id, bad date, duplicate id (n > 0)."""
     t = patient_ids
     g = t.group_by(no_id=t.patient_id.isnull(), duplicated=t.copies > 1).agg(
         rows=t.copies.sum(), dated=t.dated.sum()
@@ -483,7 +493,7 @@ def _patient_counts(patient_ids: ir.Table) -> ir.Table:
         )
 
     named = g.filter(~g.no_id)
-    return ibis.union(
+    rows = ibis.union(
         part(g.filter(g.no_id), "missing_patient_id", g.rows),
         part(named, "bad_date", named.rows - named.dated),
         part(
@@ -493,6 +503,8 @@ def _patient_counts(patient_ids: ir.Table) -> ir.Table:
         ),
         distinct=False,
     )
+    grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
+    return grouped.filter(grouped.n > 0)
 
 
 def _event_reasons(g: ir.Table, names: list[str]) -> ir.Table:

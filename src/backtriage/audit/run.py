@@ -36,6 +36,7 @@ from backtriage.audit.engines import (
 from backtriage.audit.inputs import (
     CheckedTables,
     load_tables,
+    patient_counts,
     patient_groups,
     read_tables,
     row_counts,
@@ -224,8 +225,10 @@ def _run(
             rows_of = indexed.filter(equal_to(indexed.column("status"), status))
             for reason, n in value_counts(rows_of.column("reason")).items():
                 status_counts[status, reason] = n
+        # The patients' rows are counted from their grouping, while the rest runs beside.
+        patients_counted = fetch(patient_counts(tables.patient_ids))
         progress("checking rows")
-        rows, in_use = _count_rows(backend, counted(), raw, tables.patient_ids)
+        rows, in_use = _count_rows(backend, counted(), patients_counted, raw, tables.patient_ids)
         warnings = unused_systems(in_use, lists)
         for resource, counts in fhir_counts.items():
             rows[f"fhir:{resource}"] = counts
@@ -247,15 +250,22 @@ def _run(
 
 
 def _count_rows(
-    backend: BaseBackend, groups: pa.Table, raw: dict[str, ir.Table], patient_ids: ir.Table
+    backend: BaseBackend,
+    groups: pa.Table,
+    patients_counted: pa.Table,
+    raw: dict[str, ir.Table],
+    patient_ids: ir.Table,
 ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
-    """The row accounting from its groups (:func:`row_groups`, fetched): :func:`tally` of
-    :func:`row_counts`, a small query over them."""
+    """The row accounting: :func:`tally` of the rows of ``patients`` (:func:`patient_counts`,
+    fetched) and of the other tables (:func:`row_counts`, a small query over their groups:
+    :func:`row_groups`, fetched).  The trimmed ids are looked up only if there are any."""
+    lookup = patient_ids if groups.column("other_id").null_count < groups.num_rows else None
     table = small_table(backend, groups)
     try:
-        return tally(fetch(row_counts(table, raw, patient_ids)), raw)
+        counted = fetch(row_counts(table, raw, lookup))
     finally:
         drop_small_table(backend, table)
+    return tally(pa.concat_tables([patients_counted, counted]), raw)
 
 
 def _review_charts(
