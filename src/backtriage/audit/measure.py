@@ -138,6 +138,9 @@ def used_rows(spec: MeasureSpec, period: Period, lists: CodeLists) -> dict[str, 
 
     def code_terms(value: ir.StringValue, codes: list[CodeEntry]) -> ir.BooleanValue:
         # Exact codes as one ``isin``, prefixes as ``startswith`` (those no shorter one covers).
+        # Not one ``isin`` per prefix length on ``substr`` (as ``codes.matches`` does): with
+        # DuckDB 2.0 that made a million-patient run 0.45 s slower, though the query planned
+        # faster (measured: 2.16 against 2.62 s, three runs each).
         exact = sorted({e.normalised for e in codes if e.code})
         prefixes = sorted({e.normalised for e in codes if e.prefix})
         starts = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
