@@ -3,7 +3,8 @@
     python bench/bench_audit.py                      # 1,000,000 patients (about 10M rows)
     python bench/bench_audit.py --patients 100000 --spark
 
-Steps, each timed in its own child process (so peak memory is that step's alone), from the
+Steps, each timed in its own child process (so peak memory is that step's alone), run in turn
+``--repeat`` times (3 by default; each step's median is reported, Spark's one run), from the
 child's start (Python modules included: about 0.1 s for DuckDB alone, 0.35-0.4 s for the
 audit's Ibis, DuckDB, pyarrow and backtriage, measured on a 2-core machine) and again from after
 the imports (the work on the data):
@@ -92,6 +93,25 @@ def step(kind: str, folder: Path, arg: str) -> dict[str, object]:
     return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:]}
 
 
+def _median(results: list[dict[str, object]]) -> dict[str, object]:
+    """The run of median ``seconds`` (the lower middle one for an even count; its other values
+    with it), the largest peak memory of
+    all, and every run's seconds; the first error, if a run failed."""
+    for r in results:
+        if "error" in r:
+            return r
+    ordered = sorted(results, key=lambda r: float(str(r["seconds"])))
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["after_imports"] = (
+        sorted(float(str(r["after_imports"])) for r in results)[(len(results) - 1) // 2]
+        if all("after_imports" in r for r in results)
+        else middle.get("after_imports")
+    )
+    middle["peak_rss_mib"] = max(float(str(r["peak_rss_mib"])) for r in results)
+    middle["all_seconds"] = [r["seconds"] for r in results]
+    return middle
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=1_000_000)
@@ -99,9 +119,14 @@ def main() -> None:
     parser.add_argument(
         "--memory-limit",
         default=None,
-        help="DuckDB limit for step 4 (default: a quarter of the data size)",
+        help="DuckDB limit for step 5 (default: a quarter of the data size)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each step (the median is reported)"
     )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
         folder = Path(tmp) / "population"
@@ -109,6 +134,9 @@ def main() -> None:
         gen = step("generate", folder, str(args.patients))
         if "error" in gen:
             sys.exit(f"generation failed: {gen['error']}")
+        # The files are written: flush them now, or the kernel writes them back while the
+        # steps below are timed (its threads then take CPU from whichever step runs).
+        os.sync()
         disk = sum(p.stat().st_size for p in folder.glob("*.parquet"))
         arrow_bytes = int(str(gen["arrow_bytes"]))
         limit = args.memory_limit or f"{max(64, arrow_bytes // 4 // 2**20)}MB"
@@ -116,15 +144,27 @@ def main() -> None:
             f"patients {args.patients:,}  rows {gen['rows']:,}  parquet {disk / 2**20:.0f} MiB  "
             f"in memory (Arrow) {arrow_bytes / 2**20:.0f} MiB  generated in {gen['seconds']} s"
         )
-        rows = [("plain DuckDB scan (every column)", step("scan", folder, "-"))]
-        rows.append(("audit, DuckDB", step("duckdb", folder, "-")))
-        rows.append(("audit, DuckDB, with --html's chart review", step("review", folder, "-")))
-        rows.append((f"audit, DuckDB, memory_limit={limit}", step("duckdb", folder, limit)))
+        steps = [
+            ("plain DuckDB scan (every column)", "scan", "-"),
+            ("audit, DuckDB", "duckdb", "-"),
+            ("audit, DuckDB, with --html's chart review", "review", "-"),
+            (f"audit, DuckDB, memory_limit={limit}", "duckdb", limit),
+        ]
         if args.spark:
-            rows.append(("audit, Spark local[2]", step("spark", folder, "-")))
+            steps.append(("audit, Spark local[2]", "spark", "-"))
+        # Each repeat runs every step once, in turn (a machine that slows down or speeds up
+        # mid-run then weighs on every step alike); each step's median is reported.
+        runs: dict[str, list[dict[str, object]]] = {name: [] for name, _, _ in steps}
+        for _ in range(args.repeat):
+            for name, kind, arg in steps:
+                if kind == "spark" and runs[name]:
+                    continue  # once is enough for Spark (a minute or more)
+                runs[name].append(step(kind, folder, arg))
+        rows = [(name, _median(runs[name])) for name, _, _ in steps]
         scan_s = float(str(rows[0][1].get("seconds", "nan")))
         scan_c = float(str(rows[0][1].get("after_imports", "nan")))
         print(
+            f"median of {args.repeat} runs per step (Spark: 1)\n"
             f"{'step':44} {'seconds':>8} {'x scan':>7} {'w/o imports':>12} {'x scan':>7} "
             f"{'peak RSS MiB':>13}  result"
         )
@@ -133,12 +173,15 @@ def main() -> None:
             ratio = f"{float(str(secs)) / scan_s:.1f}" if secs is not None and scan_s else "-"
             ratio_c = f"{float(str(comp)) / scan_c:.1f}" if comp is not None and scan_c else "-"
             extra = {
-                k: v for k, v in r.items() if k not in ("seconds", "after_imports", "peak_rss_mib")
+                k: v
+                for k, v in r.items()
+                if k not in ("seconds", "after_imports", "peak_rss_mib", "all_seconds")
             }
             print(
                 f"{name:44} {secs!s:>8} {ratio:>7} {comp!s:>12} {ratio_c:>7} "
                 f"{r.get('peak_rss_mib', '-')!s:>13}  {extra}"
             )
+            print(f"{'':44} all runs (s): {r.get('all_seconds')}")
         print(f"total wall time {time.perf_counter() - wall:.0f} s on {os.cpu_count()} cores")
 
 
