@@ -101,6 +101,24 @@ def test_the_thread_beside_yields_to_the_caller_from_its_first_fetch(
     assert after == min(nice() + BESIDE_NICE, 19) > nice()
 
 
+def test_a_ctrl_c_while_closing_still_closes_and_goes_on(timelines_csv: Path) -> None:
+    con = connect("duckdb")
+    raw = read_tables(con, timelines_csv)
+    beside = Beside(con)
+    grouped, made = beside.create_table(patient_groups(raw))
+    made()
+
+    def ctrl_c() -> None:
+        raise KeyboardInterrupt
+
+    beside._submit(ctrl_c)  # what the wait in close() then meets
+    with pytest.raises(KeyboardInterrupt):
+        beside.close()
+    with pytest.raises(Exception, match=grouped.get_name()):
+        con.con.sql(f"SELECT * FROM {grouped.get_name()}").fetchall()
+    con.disconnect()
+
+
 def test_the_cursor_beside_has_the_session_settings_of_ibis_connection() -> None:
     con = connect("duckdb")
     # a temp view, as the files are read: Beside recreates it on its cursor

@@ -272,12 +272,18 @@ class Beside:
 
     def close(self) -> None:
         """Wait for the queries (their errors were raised to whoever asked for their results,
-        or do not matter now), close the cursor and drop the tables made."""
-        if self._last is not None:
-            with suppress(BaseException):
-                self._last.result()
-        self._pool.shutdown()
-        self._cursor.close()
-        for name in self._tables:
-            with suppress(Exception):
-                self._backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        or do not matter now), close the cursor and drop the tables made.  A Ctrl-C while
+        waiting interrupts the running query, and goes on once all is closed."""
+        try:
+            if self._last is not None:
+                with suppress(Exception):
+                    self._last.result()
+        except BaseException:
+            self.interrupt()
+            raise
+        finally:
+            self._pool.shutdown()  # an interrupted query ends at once
+            self._cursor.close()
+            for name in self._tables:
+                with suppress(Exception):
+                    self._backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
