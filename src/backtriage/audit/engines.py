@@ -237,8 +237,9 @@ class Beside:
 
     def create_table(self, expr: ir.Table) -> tuple[ir.Table, Callable[[], None]]:
         """``expr`` as a table made beside (a table of the database, which both connections
-        see), and a function that waits until it is made.  The table can be used in queries
-        at once; run them (on the caller's connection) only after that wait."""
+        see: meant for a database of the run's own, as the in-memory one ``run_audit`` opens),
+        and a function that waits until it is made.  The table can be used in queries at once;
+        run them (on the caller's connection) only after that wait."""
         name = ibis.util.gen_name("beside")
         sql = f'CREATE TABLE "{name}" AS {self._backend.compile(expr)}'
         made = self._submit(lambda: self._cursor.execute(sql))
