@@ -95,8 +95,8 @@ def step(kind: str, folder: Path, arg: str) -> dict[str, object]:
 
 def _median(results: list[dict[str, object]]) -> dict[str, object]:
     """The run of median ``seconds`` (the lower middle one for an even count; its other values
-    with it), the largest peak memory of
-    all, and every run's seconds; the first error, if a run failed."""
+    with it), the largest peak memory of all, and every run's seconds; the first error, if a
+    run failed."""
     for r in results:
         if "error" in r:
             return r

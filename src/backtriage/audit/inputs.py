@@ -443,9 +443,7 @@ def row_counts(
             no_id=~joined.as_read & joined.other_id.isnull(),
             known=joined.as_read | joined.valid_id.notnull(),
         )
-    events = _event_reasons(g, names)
-    grouped = events.group_by("table", "reason", "system").agg(n=events.n.sum())
-    return grouped.filter(grouped.n > 0)
+    return _totals(_event_reasons(g, names))
 
 
 def tally(
@@ -503,6 +501,11 @@ def patient_counts(patient_ids: ir.Table) -> ir.Table:
         ),
         distinct=False,
     )
+    return _totals(rows)
+
+
+def _totals(rows: ir.Table) -> ir.Table:
+    """``rows`` (table, reason, system, n) summed per (table, reason, system), those with n > 0."""
     grouped = rows.group_by("table", "reason", "system").agg(n=rows.n.sum())
     return grouped.filter(grouped.n > 0)
 
