@@ -130,6 +130,11 @@ def test_every_evidence_span_indexes_its_source(reader: TextReader) -> None:
         ("CES screen negative", "fecal_incontinence", "absent"),
         ("known lung ca with bony mets", "history_of_cancer", "present"),
         ("c/o LBP. On pred 10mg od for 3 years.", "prolonged_corticosteroid_use", "present"),
+        # The negation is the symptom: a patient's own words for retention.
+        ("Back pain, now can't pee properly.", "urinary_retention", "present"),
+        ("LBP since Monday and cannot urinate.", "urinary_retention", "present"),
+        ("Couldn't wee all night, back pain.", "urinary_retention", "present"),
+        ("Can not void since this morning.", "urinary_retention", "present"),
     ],
 )
 def test_assertion(reader: TextReader, note: str, finding: str, state: str) -> None:
