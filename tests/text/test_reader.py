@@ -135,6 +135,20 @@ def test_every_evidence_span_indexes_its_source(reader: TextReader) -> None:
         ("LBP since Monday and cannot urinate.", "urinary_retention", "present"),
         ("Couldn't wee all night, back pain.", "urinary_retention", "present"),
         ("Can not void since this morning.", "urinary_retention", "present"),
+        # A denial's list ends where a new clause states something.
+        ("Denies fever, has urinary retention.", "urinary_retention", "present"),
+        ("Denies fever and having trouble passing urine.", "urinary_retention", "present"),
+        ("No trauma and is a known IVDU.", "iv_drug_use", "present"),
+        ("No weight loss with new urinary retention.", "urinary_retention", "present"),
+        ("No fever, has had weight loss of 8 kg.", "unexplained_weight_loss", "present"),
+        ("Non smoker, hx breast ca 2015.", "history_of_cancer", "present"),
+        ("Denies fever, has not had urinary retention.", "urinary_retention", "absent"),
+        ("Denies fever, hasn't had any urinary retention.", "urinary_retention", "absent"),
+        ("No fever and is not immunosuppressed.", "immunocompromised", "absent"),
+        ("Patient does not have urinary retention.", "urinary_retention", "absent"),
+        # Forms: an answer with a full stop, a question answered yes.
+        ("Saddle anaesthesia: N.", "saddle_anesthesia", "absent"),
+        ("Urinary retention? Yes.", "urinary_retention", "present"),
     ],
 )
 def test_assertion(reader: TextReader, note: str, finding: str, state: str) -> None:
@@ -154,6 +168,9 @@ def test_assertion(reader: TextReader, note: str, finding: str, state: str) -> N
         ),
         ("Possible foot drop.", "ankle_dorsiflexion_weakness", "uncertain"),
         ("?CES - rule out urinary retention", "urinary_retention", "uncertain"),
+        ("? urinary retention", "urinary_retention", "uncertain"),
+        ("Back pain, ? urinary retention", "urinary_retention", "uncertain"),
+        ("Return if he has fever, has urinary retention.", "urinary_retention", "hypothetical"),
         ("New bladder problems.", "urinary_retention", "non_specific"),
     ],
 )

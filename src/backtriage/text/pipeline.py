@@ -81,6 +81,8 @@ with warnings.catch_warnings():
 # A chunk of at most this many characters is one spaCy Doc (whole lines where possible).
 CHUNK_CHARS = 600
 _SPAN_GROUP = "backtriage_targets"
+# After these, a "?" opens a query instead of ending a sentence ("(? CES)", "pain, ? CES").
+_OPENERS = frozenset("(,;:-")
 
 
 def blank_english() -> Language:
@@ -137,7 +139,8 @@ def _sentence_starts(texts: list[str], spaces: list[bool]) -> list[int]:
     A sentence ends at a full stop / ! / ? ("L4/5." and "Dr." split too, which only narrows a
     modifier's scope) and at a line break, unless the next line starts in lower case: notes are
     often hard-wrapped mid-sentence ("denies numbness, tingling,\nbladder problems").  "?CES"
-    (no space after the "?") is a query about what follows, not the end of a sentence.
+    (no space after the "?") is a query about what follows, not the end of a sentence; so is a
+    spaced "?" that opens a sentence or follows a space or "(,;:-" ("? urinary retention").
     """
     starts: list[int] = []
     after_stop = True
@@ -150,9 +153,13 @@ def _sentence_starts(texts: list[str], spaces: list[bool]) -> list[int]:
                 after_stop = False
             after_newline = after_newline or "\n" in text
             continue
-        if after_stop or (after_newline and not text[:1].islower()):
+        opens = after_stop or (after_newline and not text[:1].islower())
+        if opens:
             starts.append(i)
         after_stop = text in {".", "!", "?"} and (spaces[i] or i + 1 == n or texts[i + 1].isspace())
+        if after_stop and text == "?" and (opens or spaces[i - 1] or texts[i - 1] in _OPENERS):
+            # "? urinary retention", "pain, ? CES": a query of what follows, not an end.
+            after_stop = False
         after_newline = False
     return starts
 

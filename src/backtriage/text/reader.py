@@ -196,7 +196,7 @@ class TextReader:
         negated = negated or policy == "negated_list"
         family = "FAMILY" in cats or policy == "family"
         hypothetical = "HYPOTHETICAL" in cats or policy == "hypothetical"
-        possible = "POSSIBLE_EXISTENCE" in cats
+        possible = "POSSIBLE_EXISTENCE" in cats and not _answered_yes(text, mention)
         historical = "HISTORICAL" in cats or policy == "historical"
         if family:
             return None, "family"
@@ -334,6 +334,22 @@ _POSITIVE_AFTER = re.compile(
 def _positive_after(text: str, mention: Mention) -> bool:
     """The target is stated positive right after it ("weight loss present", "fever: yes")."""
     return _POSITIVE_AFTER.match(text, mention.end) is not None
+
+
+_YES_ANSWER = re.compile(r"[ \t]*(?:yes|y|present|positive|\+ve|\+)(?![a-z])", re.IGNORECASE)
+
+
+def _answered_yes(text: str, mention: Mention) -> bool:
+    """A form's question answered yes ("Urinary retention? Yes."): its "?" is the only
+    uncertainty, and it asks rather than doubts."""
+    queries = [m for m in mention.modifiers if m.category == "POSSIBLE_EXISTENCE"]
+    return all(
+        text[m.start : m.end] in {"?", "??"}
+        and m.start >= mention.end
+        and not text[mention.end : m.start].strip()
+        and _YES_ANSWER.match(text, m.end) is not None
+        for m in queries
+    )
 
 
 def _evidence(

@@ -29,7 +29,13 @@ from backtriage.yaml_data import load_yaml
 M = TypeVar("M", bound=BaseModel)
 
 Category = Literal[
-    "NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "FAMILY", "HISTORICAL", "TERMINATE"
+    "NEGATED_EXISTENCE",
+    "POSSIBLE_EXISTENCE",
+    "HYPOTHETICAL",
+    "FAMILY",
+    "HISTORICAL",
+    "TERMINATE",
+    "AFFIRMATION",
 ]
 Direction = Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
 SectionPolicy = Literal["none", "family", "hypothetical", "historical", "negated_list"]
