@@ -219,6 +219,20 @@ def test_values(reader: TextReader) -> None:
         assert key in reading.evidence, key
 
 
+def test_the_highest_of_several_values_is_used_and_all_are_kept(reader: TextReader) -> None:
+    note = "Tmax 39.4 overnight, T 37.2 now. CRP 5 -> 150."
+    reading = reader.read(note=note)
+    assert reading.measurements == {"temperature_c": 39.4, "crp_mg_l": 150.0}
+    temps = reading.evidence["measurements.temperature_c"]
+    assert [e.text for e in temps] == ["Tmax 39.4", "T 37.2"]
+    assert all(e.text == note[e.start : e.end] for e in temps)
+    assert "the highest of 2 stated" in (temps[0].detail or "")
+    assert [e.text for e in reading.evidence["measurements.crp_mg_l"]] == ["150", "CRP 5"]
+    assert "temperature_c: 2 values stated (39.4, 37.2); the highest, 39.4, is used" in (
+        reading.warnings
+    )
+
+
 @pytest.mark.parametrize(
     ("complaint", "age", "sex"),
     [("58 yo M", 58, "male"), ("58-year-old woman", 58, "female"), ("F 34", 34, "female"),

@@ -28,6 +28,7 @@ from backtriage.text.reading import Conflict, Reading, State, Uncertain, Why
 from backtriage.text.rules import Concept, Rules, load_rules
 from backtriage.text.sections import SectionFinder, SectionIndex
 from backtriage.text.values import (
+    Found,
     find_age_sex,
     find_conservative_weeks,
     find_duration,
@@ -136,7 +137,7 @@ class TextReader:
 
         fields: dict[str, object] = {}
         evidence: dict[str, list[Evidence]] = {}
-        self._read_values(readable, today, fields, evidence)
+        self._read_values(readable, today, fields, evidence, warnings)
         findings, conflicts = _resolve(judged, evidence, dict(readable), warnings)
         uncertain = [
             Uncertain(
@@ -227,6 +228,7 @@ class TextReader:
         today: date | None,
         fields: dict[str, object],
         evidence: dict[str, list[Evidence]],
+        warnings: list[str],
     ) -> None:
         def first(finder: Callable[[str], _T | None]) -> tuple[Source, str, _T] | None:
             for name, text in sources:
@@ -265,13 +267,35 @@ class TextReader:
             fields["location"] = location.location
             fields["side"] = location.side
             put("location", name, text, location.start, location.end, location.location or "")
-        measurements: dict[str, float] = {}
+        # Every stated value is kept as evidence; the highest is used: a normal reading later
+        # in a note ("T 39.4 overnight, 37.2 now") must not hide a red flag.
+        stated: dict[str, list[tuple[Source, str, Found[float]]]] = {}
         for name, text in sources:
-            for key, value in find_measurements(text).items():
-                if key not in measurements:
-                    measurements[key] = value.value
-                    put(f"measurements.{key}", name, text, value.start, value.end,
-                        f"{key} = {value.value}")  # fmt: skip
+            for key, values in find_measurements(text).items():
+                stated.setdefault(key, []).extend((name, text, found) for found in values)
+        measurements: dict[str, float] = {}
+        for key, all_stated in stated.items():
+            best = max(all_stated, key=lambda stated_one: stated_one[2].value)
+            used = best[2]
+            measurements[key] = used.value
+            detail = f"{key} = {used.value}"
+            if len(all_stated) > 1:
+                detail += f", the highest of {len(all_stated)} stated"
+            put(f"measurements.{key}", best[0], best[1], used.start, used.end, detail)
+            if len(all_stated) == 1:
+                continue
+            evidence[f"measurements.{key}"].extend(
+                Evidence(source=source, text=source_text[other.start : other.end],
+                         start=other.start, end=other.end,
+                         detail=f"{key} = {other.value}, also stated")
+                for source, source_text, other in all_stated
+                if other is not used
+            )  # fmt: skip
+            listed = ", ".join(f"{found[2].value:g}" for found in all_stated)
+            warnings.append(
+                f"{key}: {len(all_stated)} values stated ({listed}); the highest, "
+                f"{used.value:g}, is used"
+            )
         fields["measurements"] = measurements
 
 

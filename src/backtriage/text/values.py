@@ -10,6 +10,7 @@ plausible match wins (the complaint is read before the note).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Generic, Literal, TypeVar
@@ -67,6 +68,17 @@ def _search(pattern: re.Pattern[str], text: str, needs: tuple[str, ...]) -> re.M
         if not any(needed in lower for needed in needs):
             return None
     return pattern.search(text)
+
+
+def _finditer(
+    pattern: re.Pattern[str], text: str, needs: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, skipped as :func:`_search` skips."""
+    if text.isascii():
+        lower = text.lower()
+        if not any(needed in lower for needed in needs):
+            return iter(())
+    return pattern.finditer(text)
 
 
 # --- age and sex ---------------------------------------------------------------------------
@@ -320,50 +332,86 @@ _TEMP = re.compile(
     r"(?P<v>\d{2,3}(?:\.\d+)?)\s*(?P<u>°\s*[CF]|º\s*[CF]|deg(?:rees)?\s*[CF]?|[CF]\b|celsius|fahrenheit)?",
     re.IGNORECASE,
 )
+# After a value: the whole number ("ESR 30 days" must not read "3"), and not a time ("ESR 3
+# days ago 65": 3 is no ESR).
+_NOT_A_TIME = (
+    r"(?!\d|[.,]\d)(?!\s*(?:days?|weeks?|wks?|months?|hours?|hrs?|years?|yrs?|/\s*(?:7|52|12))\b)"
+)
 _ESR = re.compile(
-    r"\bESR\s*(?:of|was|is|:|=)?\s*(?P<v>\d{1,3}(?:\.\d+)?)\s*(?:mm\s*/\s*h(?:r|our)?|mm/1st\s*hr|mm)?",
+    r"\bESR\s*(?:of|was|is|:|=)?\s*(?P<v>\d{1,3}(?:\.\d+)?)"
+    + _NOT_A_TIME
+    + r"\s*(?:mm\s*/\s*h(?:r|our)?|mm/1st\s*hr|mm)?",
     re.IGNORECASE,
 )
 _CRP = re.compile(
-    r"\bCRP\s*(?:of|was|is|:|=)?\s*(?:<\s*)?(?P<v>\d{1,4}(?:\.\d+)?)\s*(?P<u>mg\s*/\s*dl|mg\s*/\s*l|mg/L)?",
+    r"\bCRP\s*(?:of|was|is|:|=)?\s*(?:<\s*)?(?P<v>\d{1,4}(?:\.\d+)?)"
+    + _NOT_A_TIME
+    + r"\s*(?P<u>mg\s*/\s*dl|mg\s*/\s*l|mg/L)?",
     re.IGNORECASE,
 )
 _WBC = re.compile(
     r"\b(?=[lw])(?:WBC|WCC|white\s+(?:cell|blood\s+cell)\s+count|white\s+count|leucocytes|leukocytes)\s*(?:of|was|is|:|=)?\s*"
-    r"(?P<v>\d{1,3}(?:[.,]\d+)?)\s*(?P<u>x\s*10\s*\^?\s*9\s*/\s*l|x\s*10\s*\^?\s*3\s*/\s*(?:u|µ|μ)l|k/(?:u|µ|μ)l|/(?:mm3|µl|μl|ul)|×\s*10\^?9/l)?",
+    r"(?P<v>\d{1,3}(?:[.,]\d+)?)"
+    + _NOT_A_TIME
+    + r"\s*(?P<u>x\s*10\s*\^?\s*9\s*/\s*l|x\s*10\s*\^?\s*3\s*/\s*(?:u|µ|μ)l"
+    r"|k/(?:u|µ|μ)l|/(?:mm3|µl|μl|ul)|×\s*10\^?9/l)?",
     re.IGNORECASE,
 )
 
 
-def find_measurements(text: str) -> dict[str, Found[float]]:
-    out: dict[str, Found[float]] = {}
+# A trend after a value: "CRP 5 -> 150", "T 37.8 then 39.1", "ESR 40, rising to 85".
+_TREND = re.compile(
+    r"[ \t]*,?[ \t]*(?:-+>|→|=>|then|(?:rising|rose|risen|up|increasing|increased)[ \t]+to|now)"
+    r"[ \t]*(?P<v>\d{1,4}(?:\.\d+)?)" + _NOT_A_TIME,
+    re.IGNORECASE,
+)
+
+
+def _with_trend(m: re.Match[str], text: str) -> Iterator[tuple[float, int, int]]:
+    """The value of ``m`` and those of a trend right after it, with their spans."""
+    yield float(m.group("v")), m.start(), m.end()
+    at = m.end()
+    while (t := _TREND.match(text, at)) is not None:
+        yield float(t.group("v")), t.start("v"), t.end()
+        at = t.end()
+
+
+def find_measurements(text: str) -> dict[str, list[Found[float]]]:
+    """Every temperature, ESR, CRP and white count stated in ``text``, in SI units, in order.
+
+    A note may give several ("T 37.2 now, Tmax 39.4 overnight", "CRP 5 -> 150"): all are
+    returned, and the reader uses the highest (see :meth:`TextReader.read`).
+    """
+    out: dict[str, list[Found[float]]] = {}
+
+    def add(key: str, value: float, start: int, end: int) -> None:
+        end = start + len(text[start:end].rstrip())  # the unit's optional space is no evidence
+        out.setdefault(key, []).append(Found(value, start, end))
+
     for m in _TEMP.finditer(text):
-        value = float(m.group("v"))
         unit = (m.group("u") or "").lower().replace(" ", "")
-        fahrenheit = (
-            unit.endswith("f")
-            or "fahrenheit" in unit
-            or (not unit.endswith("c") and 93 <= value <= 110)
-        )
-        celsius = value if not fahrenheit else (value - 32) * 5 / 9
-        if 30 <= celsius <= 44:
-            out["temperature_c"] = Found(round(celsius, 1), m.start(), m.end())
-            break
-    esr = _search(_ESR, text, ("esr",))
-    if esr is not None and float(esr.group("v")) <= 200:
-        out["esr_mm_h"] = Found(float(esr.group("v")), esr.start(), esr.end())
-    crp = _search(_CRP, text, ("crp",))
-    if crp is not None:
-        value = float(crp.group("v"))
-        unit = (crp.group("u") or "").lower().replace(" ", "")
-        if unit == "mg/dl":
-            value = value * 10
-        if value <= 1000:
-            out["crp_mg_l"] = Found(round(value, 2), crp.start(), crp.end())
-    wbc = _search(_WBC, text, ("wbc", "wcc", "white", "leucocytes", "leukocytes"))
-    if wbc is not None:
-        raw = wbc.group("v")
-        unit = (wbc.group("u") or "").lower().replace(" ", "")
+        for value, start, end in _with_trend(m, text):
+            fahrenheit = (
+                unit.endswith("f")
+                or "fahrenheit" in unit
+                or (not unit.endswith("c") and 93 <= value <= 110)
+            )
+            celsius = value if not fahrenheit else (value - 32) * 5 / 9
+            if 30 <= celsius <= 44:
+                add("temperature_c", round(celsius, 1), start, end)
+    for m in _finditer(_ESR, text, ("esr",)):
+        for value, start, end in _with_trend(m, text):
+            if value <= 200:
+                add("esr_mm_h", value, start, end)
+    for m in _finditer(_CRP, text, ("crp",)):
+        unit = (m.group("u") or "").lower().replace(" ", "")
+        for value, start, end in _with_trend(m, text):
+            value = value * 10 if unit == "mg/dl" else value
+            if value <= 1000:
+                add("crp_mg_l", round(value, 2), start, end)
+    for m in _finditer(_WBC, text, ("wbc", "wcc", "white", "leucocytes", "leukocytes")):
+        raw = m.group("v")
+        unit = (m.group("u") or "").lower().replace(" ", "")
         if "," in raw and len(raw.split(",")[1]) == 3:
             value = float(raw.replace(",", "")) / 1000  # "14,200" per µL
         else:
@@ -371,7 +419,7 @@ def find_measurements(text: str) -> dict[str, Found[float]]:
             if unit.startswith("/") or value > 500:
                 value = value / 1000
         if value <= 500:
-            out["wbc_10e9_l"] = Found(round(value, 2), wbc.start(), wbc.end())
+            add("wbc_10e9_l", round(value, 2), m.start(), m.end())
     return out
 
 
