@@ -146,6 +146,11 @@ def test_every_evidence_span_indexes_its_source(reader: TextReader) -> None:
         ("Denies fever, hasn't had any urinary retention.", "urinary_retention", "absent"),
         ("No fever and is not immunosuppressed.", "immunocompromised", "absent"),
         ("Patient does not have urinary retention.", "urinary_retention", "absent"),
+        ("No bladder or bowel symptoms, T 38.9, IVDU.", "iv_drug_use", "present"),
+        # "no longer" tells of a past, not a denial; "never had" reaches a phrase with "had".
+        ("No longer on chemo for breast cancer.", "history_of_cancer", "present"),
+        ("Never had a fall.", "significant_trauma", "absent"),
+        ("Not had a fall.", "significant_trauma", "absent"),
         # Forms: an answer with a full stop, a question answered yes.
         ("Saddle anaesthesia: N.", "saddle_anesthesia", "absent"),
         ("Urinary retention? Yes.", "urinary_retention", "present"),
@@ -171,6 +176,7 @@ def test_assertion(reader: TextReader, note: str, finding: str, state: str) -> N
         ("? urinary retention", "urinary_retention", "uncertain"),
         ("Back pain, ? urinary retention", "urinary_retention", "uncertain"),
         ("Return if he has fever, has urinary retention.", "urinary_retention", "hypothetical"),
+        ("No longer has urinary retention.", "urinary_retention", "historical"),
         ("New bladder problems.", "urinary_retention", "non_specific"),
     ],
 )
@@ -178,6 +184,25 @@ def test_not_present(reader: TextReader, note: str, finding: str, why: str) -> N
     reading = reader.read(note=note)
     assert finding not in reading.findings
     assert any(u.finding == finding and u.why == why for u in reading.uncertain), reading.uncertain
+
+
+def test_a_query_keeps_a_denied_finding_unknown(reader: TextReader) -> None:
+    reading = reader.read(note="Abdo soft, ?pulsatile mass.")
+    assert "pulsatile_abdominal_mass" not in reading.findings
+    assert [u.finding for u in reading.uncertain] == ["pulsatile_abdominal_mass"]
+    assert reading.warnings == [
+        "pulsatile_abdominal_mass: read as absent ('Abdo soft') and as uncertain "
+        "('?pulsatile mass'): left unknown, ask"
+    ]
+    # A worry is no query: the denial stands.
+    worry = reader.read(note="No history of cancer. Worried it might be cancer.")
+    assert worry.findings["history_of_cancer"] == "absent"
+
+
+def test_a_normal_screening_scan_is_no_examination(reader: TextReader) -> None:
+    reading = reader.read(note="AAA screening normal 2021.")
+    assert "pulsatile_abdominal_mass" not in reading.findings
+    assert reading.uncertain == []
 
 
 def test_absent_needs_an_explicit_denial(reader: TextReader) -> None:

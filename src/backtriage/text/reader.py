@@ -71,6 +71,9 @@ class _Judged:
     start: int
     end: int
     detail: str
+    # Doubted by a query ("?pulsatile mass") or an unclear list: a denial elsewhere does not
+    # make the finding absent.
+    doubts: bool = False
     _evidence: Evidence | None = None
 
     @property
@@ -179,11 +182,13 @@ class TextReader:
                 if finding not in own_findings and state != "present":
                     continue  # an implied finding follows only a positive mention
                 start, end, detail = _evidence(mention, concept, state, why)
+                doubts = why == "unclear_list" or (why == "uncertain" and _queried(text, mention))
                 out.append(
                     _Judged(
-                        finding, state, why, order0 + len(out), source, text, start, end, detail
+                        finding, state, why, order0 + len(out), source, text, start, end, detail,
+                        doubts,
                     )
-                )
+                )  # fmt: skip
         return out
 
     def _judge(
@@ -394,6 +399,19 @@ def _evidence(
     return start, end, f"{detail} (rule {concept.id})"
 
 
+def _queried(text: str, mention: Mention) -> bool:
+    """A "?" makes the mention uncertain ("?pulsatile mass", "saddle numbness?"); a worry
+    ("worried it might be cancer") or a plan ("to rule out") does not doubt a denial."""
+    return any(
+        m.category == "POSSIBLE_EXISTENCE" and text[m.start : m.end] in {"?", "??"}
+        for m in mention.modifiers
+    )
+
+
+def _quote(j: _Judged) -> str:
+    return " ".join(j.text[j.start : j.end].split())
+
+
 def _resolve(
     judged: Iterable[_Judged],
     evidence: dict[str, list[Evidence]],
@@ -402,16 +420,29 @@ def _resolve(
 ) -> tuple[dict[str, State], list[Conflict]]:
     present: dict[str, list[_Judged]] = {}
     absent: dict[str, list[_Judged]] = {}
+    doubted: dict[str, list[_Judged]] = {}
     for j in judged:
         if j.state == "present":
             present.setdefault(j.finding, []).append(j)
         elif j.state == "absent":
             absent.setdefault(j.finding, []).append(j)
+        elif j.doubts:
+            doubted.setdefault(j.finding, []).append(j)
     findings: dict[str, State] = {}
     conflicts: list[Conflict] = []
     rechecked = _Rechecked(texts)
     for finding in sorted(set(present) | set(absent)):
         pos, neg = present.get(finding, []), absent.get(finding, [])
+        if not pos and finding in doubted:
+            # "Abdo soft, ?pulsatile mass": a normal or a denial, and a query of the same
+            # finding (or a "no" whose reach is unclear).  Unknown is not absent: it is left
+            # unknown (the query is in ``uncertain``) and both are quoted.
+            query, denial = doubted[finding][0], neg[0]
+            warnings.append(
+                f"{finding}: read as absent ('{_quote(denial)}') and as uncertain "
+                f"('{_quote(query)}'): left unknown, ask"
+            )
+            continue
         chosen = pos or neg
         findings[finding] = "present" if pos else "absent"
         evidence[finding] = [j.evidence for j in chosen[:MAX_SPANS]]
