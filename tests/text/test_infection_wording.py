@@ -1,0 +1,96 @@
+"""Infection-screen wording: IV drug use, immunocompromise, recent infection, recent spinal
+procedure and fever words that were missed (red-team), with guards that must stay as they are."""
+
+from __future__ import annotations
+
+import pytest
+
+PRESENT = [
+    ("I inject heroin", "iv_drug_use"),
+    ("I shoot up heroin", "iv_drug_use"),
+    ("IDU", "iv_drug_use"),
+    ("hx IDU", "iv_drug_use"),
+    ("skin popping", "iv_drug_use"),
+    ("IVDU+", "iv_drug_use"),
+    ("heroin addict, injects", "iv_drug_use"),
+    ("HIV+ve", "immunocompromised"),
+    ("PLWHIV", "immunocompromised"),
+    ("post BMT", "immunocompromised"),
+    ("recent pyelo", "recent_infection"),
+    ("recent water infection", "recent_infection"),
+    ("recent kidney infection", "recent_infection"),
+    ("UTI treated with nitrofurantoin 1/52 ago", "recent_infection"),
+    ("infected tattoo last month", "recent_infection"),
+    ("boil on back 2 weeks ago", "recent_infection"),
+    ("completed course of trimethoprim last week", "recent_infection"),
+    ("recent Abx", "recent_infection"),
+    ("abscess at injection site", "recent_infection"),
+    ("groin abscess", "recent_infection"),
+    ("post op L4/5 discectomy 3/52 ago", "recent_spinal_procedure"),
+    ("L4/5 microdiscectomy 2/52 ago, now fever and wound ooze", "recent_spinal_procedure"),
+    ("epidural 2 weeks ago", "recent_spinal_procedure"),
+    ("epidural last week", "recent_spinal_procedure"),
+    ("ESI 2/52 ago", "recent_spinal_procedure"),
+    ("ESI L5/S1 2/52 ago", "recent_spinal_procedure"),
+    ("L5/S1 TFESI 3 weeks ago", "recent_spinal_procedure"),
+    ("had an injection in my spine 2 weeks ago", "recent_spinal_procedure"),
+    ("back op 3 weeks ago", "recent_spinal_procedure"),
+    ("lumbar decompression 2/52 ago", "recent_spinal_procedure"),
+    ("discectomy 3/52 ago", "recent_spinal_procedure"),
+    ("spinal surgery last month", "recent_spinal_procedure"),
+    ("PLIF L4/5 6 weeks ago", "recent_spinal_procedure"),
+    ("TLIF 4 weeks ago", "recent_spinal_procedure"),
+    ("POD 10 after lumbar fusion", "recent_spinal_procedure"),
+    ("spinal anaesthetic 2/52 ago for TKR", "recent_spinal_procedure"),
+    ("had a spinal anaesthetic for knee replacement 2 weeks ago", "recent_spinal_procedure"),
+    ("had a nerve block in my back 2 weeks ago", "recent_spinal_procedure"),
+    ("epidural in labour 3 weeks ago", "recent_spinal_procedure"),
+    ("had my back operated on 3 weeks ago", "recent_spinal_procedure"),
+    ("discectomy 3/52 ago", "prior_lumbar_surgery"),
+    ("hot and shivery", "fever"),
+    ("I'm hot and shivery", "fever"),
+    ("spiked a temp to 38.8 overnight", "fever"),
+    ("now I've got a temperature", "fever"),
+    ("shivering and burning up", "fever"),
+]
+
+
+@pytest.mark.parametrize(("note", "finding"), PRESENT)
+def test_present(reader, note: str, finding: str) -> None:
+    assert reader.read(note=note).findings.get(finding) == "present"
+
+
+NOT_ABSENT = [
+    ("afebrile on arrival, spiked 39.1 overnight", "fever"),
+    ("apyrexial on paracetamol", "fever"),
+]
+
+
+@pytest.mark.parametrize(("note", "finding"), NOT_ABSENT)
+def test_not_absent(reader, note: str, finding: str) -> None:
+    assert reader.read(note=note).findings.get(finding) != "absent"
+
+
+GUARDS = [
+    ("smokes heroin, denies injecting", "iv_drug_use", "absent"),
+    ("no IVDU", "iv_drug_use", "absent"),
+    ("denies IV drug use", "iv_drug_use", "absent"),
+    ("no recent epidural", "recent_spinal_procedure", "absent"),
+    ("no recent infection", "recent_infection", "absent"),
+    ("afebrile", "fever", "absent"),
+    ("no temperature", "fever", "absent"),
+    ("not immunocompromised", "immunocompromised", "absent"),
+    ("spiked to 37.6", "fever", "unknown"),
+    ("ESI 2", "recent_spinal_procedure", "unknown"),
+    ("on OST", "iv_drug_use", "unknown"),
+    ("SAB 3/52 ago", "recent_infection", "unknown"),
+    ("temp check", "fever", "unknown"),
+    ("UTI 2015", "recent_infection", "unknown"),
+    ("mother had a discectomy 3/52 ago", "recent_spinal_procedure", "unknown"),
+    ("I had a spinal injection a fortnight ago", "recent_spinal_procedure", "present"),
+]
+
+
+@pytest.mark.parametrize(("note", "finding", "state"), GUARDS)
+def test_guards(reader, note: str, finding: str, state: str) -> None:
+    assert reader.read(note=note).findings.get(finding, "unknown") == state
