@@ -99,11 +99,29 @@ def _sex_word(word: str | None) -> Sex | None:
     return _SEX_WORDS.get(word.lower().replace("\u0307", ""))
 
 
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}  # fmt: skip
+_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TENS_WORDS = (
+    r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    r"(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine)\b)?"
+)
+
+
+def _age_number(m: re.Match[str]) -> int:
+    groups = m.groupdict()
+    words = groups.get("word") or groups.get("word2")
+    if words is None:
+        return int(m.group("age"))
+    parts = re.split(r"[\s-]+", words.lower())
+    return _TENS[parts[0]] + (_UNITS.index(parts[1]) + 1 if len(parts) > 1 else 0)
+
+
 _SEX_NOUN = r"(?P<sex>male|female|man|woman|gentleman|gent|lady|boy|girl|m|f)"
 _AGE_PATTERNS = [
     # "58 yo M", "58-year-old woman", "58 y/o male", "58yo", "58 year old", "58M", "34F"
     re.compile(
-        r"\b(?P<age>\d{1,3})[\s-]*(?:y/?o|yrs?\.?\s*old|years?[\s-]*old|yo|y\.o\.|yr[\s-]*old|year|yr)?"
+        r"\b(?P<age>\d{1,3})[\s-]*(?:y/?o|yrs?\.?\s*old|years?[\s-]*old|yo|y\.o\.|yr[\s-]*old|year|yrs?|y)?"
         r"(?:[\s,-]*" + _SEX_NOUN + r")\b",
         re.IGNORECASE,
     ),
@@ -118,7 +136,47 @@ _AGE_PATTERNS = [
         re.IGNORECASE,
     ),
     re.compile(r"\b(?=a)(?:aged?|age:?)\s*(?P<age>\d{1,3})\b", re.IGNORECASE),
+    # "72 years of age"; "M/72", "72/M" (a slash with a sex letter, "5/5" and "2/52" have none)
+    re.compile(r"\b(?P<age>\d{1,3})\s*(?:years?|yrs?)\s+of\s+age\b", re.IGNORECASE),
+    re.compile(r"\b(?P<sex>[MF])/(?P<age>\d{1,3})\b(?!/)"),
+    re.compile(r"\b(?P<age>\d{1,3})/(?P<sex>[MF])\b"),
+    # "72 yrs" or "72yrs" opening the text or a line: elsewhere "10 yrs" is most often a duration.
+    re.compile(
+        r"^[ \t]*(?P<age>\d{1,3})[ \t]*yrs?\b\.?(?![ \t]*(?:ago|of|hx|history|duration))",
+        re.IGNORECASE | re.MULTILINE,
+    ),
+    # "Mr Smith, 72, presents", "Mrs Jones 72": a title, a capitalised name, then the number
+    # ending the phrase (not "Mr Smith 72 kg").
+    re.compile(
+        r"\b(?P<sex>Mr|Mrs|Ms|Miss|MR|MRS|MS)\.?\s+[A-Z][A-Za-z'-]+,?\s+(?P<age>\d{1,3})"
+        r"(?=\s*(?:$|[,.;)]|y|years?\b|presents?\b|with\b))"
+    ),
+    # "pt is 72", "patient is 72." (the number ends the clause)
+    re.compile(
+        r"\b(?=[pshPSH])(?:pt|patient|he|she)\s+is\s+(?P<age>\d{1,3})(?=\s*(?:$|[,.;]|years?\b))",
+        re.IGNORECASE,
+    ),
+    # "aged seventy-two", "sixty-eight year old"
+    re.compile(
+        r"\b(?:aged\s+(?P<word>" + _TENS_WORDS + r")\b|(?P<word2>" + _TENS_WORDS + r")"
+        r"[\s-]*(?:years?[\s-]*old|yrs?[\s-]+old|y/?o)\b)",
+        re.IGNORECASE,
+    ),
+    # "in his 70s": the decade's first year; only from the sixties, where that is over 50 (a
+    # man "in his 50s" may be 50 or 59, so it is left unread rather than read as 50).
+    re.compile(
+        r"\bin\s+(?:his|her|their)\s+(?:early\s+|mid[\s-]*|late\s+)?(?P<age>[6-9]0)'?s\b",
+        re.IGNORECASE,
+    ),
 ]
+# The age of someone else: "lifting her 2 year old", "his 90 year old mother".
+_OTHERS_AGE_BEFORE = re.compile(r"\b(?:my|his|her|their|our|your)\s+$", re.IGNORECASE)
+_OTHERS_AGE_AFTER = re.compile(
+    r"[\s-]*(?:son|daughter|child|kid|baby|toddler|mother|father|mum|mom|dad|grandson|"
+    r"granddaughter|grandchild|grandmother|grandfather|brother|sister|wife|husband|partner|"
+    r"nephew|niece|dog|cat)\b",
+    re.IGNORECASE,
+)
 # A lookahead on the first letters of a regex's alternatives ("(?=[hs])") changes no match;
 # it saves trying every alternative at every word (Python's regex engine does not), which
 # matters for the regexes searched over a whole note.
@@ -133,8 +191,12 @@ def find_age_sex(text: str) -> tuple[Found[int] | None, Found[Sex] | None]:
     sex: Found[Sex] | None = None
     for pattern in _AGE_PATTERNS:
         for m in pattern.finditer(text):
-            value = int(m.group("age"))
+            value = _age_number(m)
             if not 0 < value <= 120:
+                continue
+            if _OTHERS_AGE_BEFORE.search(text, max(0, m.start() - 8), m.start()) or (
+                m.groupdict().get("sex") is None and _OTHERS_AGE_AFTER.match(text, m.end())
+            ):
                 continue
             sex_word = m.groupdict().get("sex")
             # "58 M" is a sex only next to an age; "5 m" (metres, months) is not an age.
@@ -328,8 +390,19 @@ def _care_near(text: str, lo: int, hi: int) -> Found[float] | None:
 
 # --- measurements ---------------------------------------------------------------------------
 _TEMP = re.compile(
-    r"\b(?=[fpt])(?:temp(?:erature)?|T|tmax|t\s*max|febrile(?:\s+to)?|pyrexial(?:\s+to)?|pyrexia\s+of|fever\s+of)\s*[:=]?\s*(?:of\s+)?"
+    r"\b(?=[fmpst])(?:(?:my\s+)?temp(?:erature)?\.?(?:\s*\((?:oral|tympanic|axillary|rectal)\))?"
+    r"(?:\s+(?:was|is|of|up\s+to|reading|reached|peaked\s+at))?|T|tmax|t\s*max|"
+    r"febrile(?:\s+to)?|pyrexial(?:\s+to)?|pyrexia\s+of|fever\s+of|thermometer\s+(?:said|read|showed)|"
+    r"spiked(?:\s+(?:a\s+)?(?:temp(?:erature)?|fever))?(?:\s+(?:to|of|at))?)\s*[:=]?\s*(?:of\s+)?"
     r"(?P<v>\d{2,3}(?:\.\d+)?)\s*(?P<u>°\s*[CF]|º\s*[CF]|deg(?:rees)?\s*[CF]?|[CF]\b|celsius|fahrenheit)?",
+    re.IGNORECASE,
+)
+# A number is a temperature by its unit alone only when the unit says so: "39.2 °C", "39C",
+# "38.9 degrees" (bare "degrees" needs a decimal: "SLR at 40 degrees" is an angle).  A bare
+# "F" is left out ("72F" is an age and sex), and a bare "39" stays unread.
+_TEMP_UNIT = re.compile(
+    r"(?<![\w.])(?P<v>\d{2}(?:\.\d+)?)\s*(?:[°º]\s*C|deg(?:rees)?\s*C|C(?![\w-])|celsius)"
+    r"|(?<![\w.])(?P<d>\d{2}\.\d+)\s*deg(?:rees)?\b",
     re.IGNORECASE,
 )
 # After a value: the whole number ("ESR 30 days" must not read "3"), and not a time ("ESR 3
@@ -338,13 +411,17 @@ _NOT_A_TIME = (
     r"(?!\d|[.,]\d)(?!\s*(?:days?|weeks?|wks?|months?|hours?|hrs?|years?|yrs?|/\s*(?:7|52|12))\b)"
 )
 _ESR = re.compile(
-    r"\bESR\s*(?:of|was|is|:|=)?\s*(?P<v>\d{1,3}(?:\.\d+)?)"
+    r"\b(?:ESR|sed(?:imentation)?\s+rate)\s*(?:of|was|is|:|=|-(?!>)|"
+    r"(?:raised|elevated|high|up)\s*(?:at|to|of)?\s*\(?)?\s*(?:>\s*)?(?P<v>\d{1,3}(?:\.\d+)?)"
     + _NOT_A_TIME
     + r"\s*(?:mm\s*/\s*h(?:r|our)?|mm/1st\s*hr|mm)?",
     re.IGNORECASE,
 )
+# "CRP >300" is at least 300, so reading the number is safe for a high threshold; "CRP <5" is
+# below 5, and reading 5 states no CRP over 10 either.
 _CRP = re.compile(
-    r"\bCRP\s*(?:of|was|is|:|=)?\s*(?:<\s*)?(?P<v>\d{1,4}(?:\.\d+)?)"
+    r"\b(?:CRP|C-reactive\s+protein)\s*(?:of|was|is|:|=|-(?!>)|"
+    r"(?:raised|elevated|high|up)\s*(?:at|to|of)?\s*\(?)?\s*(?:[<>]\s*)?(?P<v>\d{1,4}(?:\.\d+)?)"
     + _NOT_A_TIME
     + r"\s*(?P<u>mg\s*/\s*dl|mg\s*/\s*l|mg/L)?",
     re.IGNORECASE,
@@ -399,11 +476,19 @@ def find_measurements(text: str) -> dict[str, list[Found[float]]]:
             celsius = value if not fahrenheit else (value - 32) * 5 / 9
             if 30 <= celsius <= 44:
                 add("temperature_c", round(celsius, 1), start, end)
-    for m in _finditer(_ESR, text, ("esr",)):
+    for m in _finditer(_TEMP_UNIT, text, ("c", "deg")):
+        value = float(m.group("v") or m.group("d"))
+        start, end = m.span()
+        labelled = out.get("temperature_c", [])
+        if any(f.start <= start < f.end or start <= f.start < end for f in labelled):
+            continue  # "T 38.9°C" was read with its label
+        if 30 <= value <= 44:
+            add("temperature_c", value, start, end)
+    for m in _finditer(_ESR, text, ("esr", "sed")):
         for value, start, end in _with_trend(m, text):
             if value <= 200:
                 add("esr_mm_h", value, start, end)
-    for m in _finditer(_CRP, text, ("crp",)):
+    for m in _finditer(_CRP, text, ("crp", "reactive")):
         unit = (m.group("u") or "").lower().replace(" ", "")
         for value, start, end in _with_trend(m, text):
             value = value * 10 if unit == "mg/dl" else value
