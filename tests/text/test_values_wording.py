@@ -27,7 +27,14 @@ def test_temperature_wordings(reader, note):
 
 @pytest.mark.parametrize(
     "note",
-    ["back pain, 39 on the scale", "SLR positive at 40 degrees", "flexion 45 degrees", "38F"],
+    [
+        "back pain, 39 on the scale",
+        "SLR positive at 40 degrees",
+        "flexion 45 degrees",
+        "38F",
+        "pain spiked 40 minutes after lifting",
+        "pain spiked 40% worse",
+    ],
 )
 def test_numbers_that_are_no_temperature(reader, note):
     assert "temperature_c" not in reader.read(note=note).measurements

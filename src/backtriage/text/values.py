@@ -394,7 +394,7 @@ _TEMP = re.compile(
     r"(?:\s+(?:was|is|of|up\s+to|reading|reached|peaked\s+at))?|T|tmax|t\s*max|"
     r"febrile(?:\s+to)?|pyrexial(?:\s+to)?|pyrexia\s+of|fever\s+of|thermometer\s+(?:said|read|showed)|"
     r"spiked(?:\s+(?:a\s+)?(?:temp(?:erature)?|fever))?(?:\s+(?:to|of|at))?)\s*[:=]?\s*(?:of\s+)?"
-    r"(?P<v>\d{2,3}(?:\.\d+)?)\s*(?P<u>°\s*[CF]|º\s*[CF]|deg(?:rees)?\s*[CF]?|[CF]\b|celsius|fahrenheit)?",
+    r"(?P<v>\d{2,3}(?:\.\d+)?)(?!\d|\s*(?:mins?\b|minutes|%|/10|out\s+of|times))\s*(?P<u>°\s*[CF]|º\s*[CF]|deg(?:rees)?\s*[CF]?|[CF]\b|celsius|fahrenheit)?",
     re.IGNORECASE,
 )
 # A number is a temperature by its unit alone only when the unit says so: "39.2 °C", "39C",
