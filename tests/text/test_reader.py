@@ -147,6 +147,12 @@ def test_every_evidence_span_indexes_its_source(reader: TextReader) -> None:
         ("No fever and is not immunosuppressed.", "immunocompromised", "absent"),
         ("Patient does not have urinary retention.", "urinary_retention", "absent"),
         ("No bladder or bowel symptoms, T 38.9, IVDU.", "iv_drug_use", "present"),
+        # ...and so does a history item.
+        ("Not diabetic, known prostate ca.", "history_of_cancer", "present"),
+        ("No DM, PMH: breast ca.", "history_of_cancer", "present"),
+        ("No steroids, known osteoporosis.", "osteoporosis", "present"),
+        ("No fever, no history of cancer.", "history_of_cancer", "absent"),
+        ("Denies any history of cancer.", "history_of_cancer", "absent"),
         # "no longer" tells of a past, not a denial; "never had" reaches a phrase with "had".
         ("No longer on chemo for breast cancer.", "history_of_cancer", "present"),
         ("Never had a fall.", "significant_trauma", "absent"),
