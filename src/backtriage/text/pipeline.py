@@ -83,6 +83,8 @@ CHUNK_CHARS = 600
 _SPAN_GROUP = "backtriage_targets"
 # After these, a "?" opens a query instead of ending a sentence ("(? CES)", "pain, ? CES").
 _OPENERS = frozenset("(,;:-")
+# The question marks read as a POSSIBLE_EXISTENCE modifier ("?CES", "saddle numbness??").
+QUERY_MARKS = frozenset({"?", "??"})
 
 
 def blank_english() -> Language:
@@ -356,7 +358,7 @@ def _scope(
 def _query_attaches(text: str, start: int, end: int, target: _Target) -> bool:
     """Whether a "?" modifier belongs to ``target``: "?CES" and "? CES" query what follows,
     "numbness?" what precedes; any other modifier always attaches."""
-    if text[start:end] not in {"?", "??"}:
+    if text[start:end] not in QUERY_MARKS:
         return True
     if target.start_char >= end:
         # "?CES" or "? CES": the query touches the next word only.

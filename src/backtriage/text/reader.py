@@ -23,7 +23,7 @@ from typing import Literal, TypeVar
 from backtriage.case import Evidence
 from backtriage.errors import TextError
 from backtriage.text.language import looks_english
-from backtriage.text.pipeline import Mention, Pipeline, blank_english
+from backtriage.text.pipeline import QUERY_MARKS, Mention, Modifier, Pipeline, blank_english
 from backtriage.text.reading import Conflict, Reading, State, Uncertain, Why
 from backtriage.text.rules import Concept, Rules, load_rules
 from backtriage.text.sections import SectionFinder, SectionIndex
@@ -373,7 +373,7 @@ def _answered_yes(text: str, mention: Mention) -> bool:
     uncertainty, and it asks rather than doubts."""
     queries = [m for m in mention.modifiers if m.category == "POSSIBLE_EXISTENCE"]
     return all(
-        text[m.start : m.end] in {"?", "??"}
+        _is_query(text, m)
         and m.start >= mention.end
         and not text[mention.end : m.start].strip()
         and _YES_ANSWER.match(text, m.end) is not None
@@ -402,9 +402,13 @@ def _evidence(
 def _queried(text: str, mention: Mention) -> bool:
     """A "?" makes the mention uncertain ("?pulsatile mass", "saddle numbness?"); a worry
     ("worried it might be cancer") or a plan ("to rule out") does not doubt a denial."""
-    return any(
-        m.category == "POSSIBLE_EXISTENCE" and text[m.start : m.end] in {"?", "??"}
-        for m in mention.modifiers
+    return any(_is_query(text, m) for m in mention.modifiers)
+
+
+def _is_query(text: str, modifier: Modifier) -> bool:
+    """A "?" modifier (ConText reads it as POSSIBLE_EXISTENCE)."""
+    return modifier.category == "POSSIBLE_EXISTENCE" and text[modifier.start : modifier.end] in (
+        QUERY_MARKS
     )
 
 
