@@ -434,3 +434,39 @@ def test_lists_are_still_read_as_denials(reader: TextReader, note: str) -> None:
 )
 def test_not_passing_urine_for_hours_is_retention(reader: TextReader, note: str) -> None:
     assert reader.read(note=note).findings.get("urinary_retention") == "present"
+
+
+@pytest.mark.parametrize(
+    ("note", "finding"),
+    [
+        # A trailing denial belongs to the item it follows: a test's result is not a finding's.
+        ("Back pain, history of breast cancer, CXR negative.", "history_of_cancer"),
+        ("Back pain. Saddle anaesthesia, PR exam negative.", "saddle_anesthesia"),
+        ("Back pain. Fever 38.5, weight loss, blood cultures negative.", "unexplained_weight_loss"),
+        ("Back pain. Saddle anaesthesia, PR declined.", "saddle_anesthesia"),
+    ],
+)
+def test_a_trailing_denial_stops_at_an_item_that_is_no_finding(
+    reader: TextReader, note: str, finding: str
+) -> None:
+    assert reader.read(note=note).findings.get(finding) == "present"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Red flags (fever, wt loss, hx ca): none",
+        "Red flags (fever, weight loss, history of cancer) - none.",
+        "Fever: no. Weight loss, no. History of cancer - negative.",
+    ],
+)
+def test_a_trailing_denial_covers_its_list(reader: TextReader, note: str) -> None:
+    findings = reader.read(note=note).findings
+    for finding in ("fever", "unexplained_weight_loss", "history_of_cancer"):
+        assert findings.get(finding) == "absent", (finding, findings)
+
+
+def test_a_trailing_query_after_a_comma_still_queries(reader: TextReader) -> None:
+    reading = reader.read(note="Back pain. Saddle anaesthesia, unclear.")
+    assert "saddle_anesthesia" not in reading.findings
+    assert [(u.finding, u.why) for u in reading.uncertain] == [("saddle_anesthesia", "uncertain")]

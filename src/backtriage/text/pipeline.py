@@ -240,6 +240,10 @@ class Pipeline:
         tried = [i for i, kept in enumerate(keep) if kept]
         found = {(m.key, m.start, m.end) for m in self._modifier_matcher(lowers, tried)}
         matches = prune_overlapping_matches(sorted(found)) if found else []
+        # A phrase in two rules ("unclear" looks forward in one and back in the other) is two
+        # modifiers: medspaCy's pruning would keep only one of the two identical spans.
+        spans = {(start, end) for _, start, end in matches}
+        matches = sorted((m for m in found if (m[1], m[2]) in spans), key=lambda m: (m[1], m[2]))
         # A scope never leaves its sentence, so one ConText graph per sentence gives the same
         # edges as one per doc, without comparing every pair across the doc.
         by_sentence: dict[int, tuple[list[_Target], list[Any]]] = {}
@@ -251,7 +255,10 @@ class Pipeline:
                 continue
             rule = self._modifier_rules[key]
             scope = _scope(rule.direction, rule.max_scope, m_start, m_end, bounds)
-            by_sentence[bounds[0]][1].append(ConTextModifier(rule, m_start, m_end, None, *scope))
+            sentence_targets, sentence_modifiers = by_sentence[bounds[0]]
+            if rule.direction.lower() == "backward":
+                scope = _backward_list(scope, m_start, lowers, bounds[0], sentence_targets)
+            sentence_modifiers.append(ConTextModifier(rule, m_start, m_end, None, *scope))
         # The edges, by target (ConText would store them in ``span._.modifiers``, an extension
         # attribute that is slow to write).
         linked: dict[int, list[Any]] = {}
@@ -353,6 +360,52 @@ def _scope(
         if max_scope is not None and hi - end > max_scope:
             hi = end + max_scope
     return lo, hi
+
+
+#: Tokens that separate the items of a list ("fever, wt loss; hx ca").
+_ITEM_BREAKS = frozenset({",", ";"})
+
+
+def _backward_list(
+    scope: tuple[int, int],
+    start: int,
+    lowers: list[str],
+    sentence_start: int,
+    targets: list[_Target],
+) -> tuple[int, int]:
+    """The scope of a trigger that looks back ("negative", ": none", "unclear"), cut to the
+    list of items it ends.
+
+    It reaches back item by item (items are separated by commas or semicolons) while each item
+    holds a target, and stops at the first that holds none: in "history of breast cancer, CXR
+    negative" and "saddle anaesthesia, PR exam negative" the denial is the test's, not the
+    finding's.  A list in brackets right before the trigger is reached whole, however long
+    ("Red flags (fever, wt loss, hx ca): none").  A comma right before the trigger belongs to
+    it ("fever, no").
+    """
+    lo, hi = scope
+    pos = start
+    # The tokenizer may keep a bracket and the colon after it together ("):").
+    if pos > sentence_start and lowers[pos - 1].startswith(")"):
+        for k in range(pos - 2, sentence_start - 1, -1):
+            if lowers[k].startswith(")"):
+                break
+            if lowers[k] == "(":
+                lo = min(lo, k + 1)
+                break
+    if pos > lo and lowers[pos - 1] in _ITEM_BREAKS:
+        pos -= 1
+    reach = pos
+    while pos > lo:
+        k = pos - 1
+        while k >= lo and lowers[k] not in _ITEM_BREAKS:
+            k -= 1
+        item_start = max(k + 1, lo)
+        if not any(t.start < pos and t.end > item_start for t in targets):
+            break
+        reach = item_start
+        pos = k
+    return reach, hi
 
 
 def _query_attaches(text: str, start: int, end: int, target: _Target) -> bool:
