@@ -100,6 +100,15 @@ def test_user_errors_are_one_line_with_status_2(stdin: str, message: str) -> Non
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_text_is_an_error_not_an_empty_case(text: str) -> None:
+    result = invoke("assess", "--text", text)
+    assert result.exit_code == 2
+    assert "--text is empty" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
 def test_missing_file_and_bad_date() -> None:
     assert "no such case file" in invoke("assess", "nope.json").stderr
     result = invoke("assess", SEED, "--today", "25/11/2026")

@@ -86,6 +86,13 @@ def assess(
         if text is not None:
             if source is not None:
                 fail("give either a CASE file or --text, not both")
+            if not text.strip():
+                # An empty string is most often an unset shell variable: say so rather than
+                # print the screening checklist of an empty case as if a complaint was read.
+                fail(
+                    '--text is empty: give the complaint or note to assess (--text "...");'
+                    " for the full screening checklist of an empty case, assess '{}' from a file"
+                )
             cases = [api.parse_case({"complaint": text})]
             _emit(api.assess_cases(cases, knowledge, day), output_format, knowledge, False)
             return
