@@ -470,3 +470,48 @@ def test_a_trailing_query_after_a_comma_still_queries(reader: TextReader) -> Non
     reading = reader.read(note="Back pain. Saddle anaesthesia, unclear.")
     assert "saddle_anesthesia" not in reading.findings
     assert [(u.finding, u.why) for u in reading.uncertain] == [("saddle_anesthesia", "uncertain")]
+
+
+@pytest.mark.parametrize(
+    ("note", "finding"),
+    [
+        # A new clause (a verb, or a new subject with one) ends a denial's list.
+        ("No PMH of malignancy, injects heroin daily, T 38.8", "iv_drug_use"),
+        ("Back pain without radiation, lost 9 kg since summer", "unexplained_weight_loss"),
+        ("I haven't been hungry and I've lost about a stone", "unexplained_weight_loss"),
+        ("No trauma, reports saddle numbness since this morning", "saddle_anesthesia"),
+        # A denial of the treatment is not a denial of the illness.
+        ("No antibiotics given for the chest infection last week", "recent_infection"),
+        # "never ... until": it began then.
+        ("Never had cancer until last year - bowel cancer, had surgery", "history_of_cancer"),
+        ("No fever until yesterday evening", "fever"),
+        # A trailing denial that belongs to a test is not the finding's.
+        ("Bilat sciatica, SLR neg both sides.", "bilateral_sciatica"),
+        # A form's question answered yes, on the same line or the next.
+        ("Q: Urinary retention? A: yes", "urinary_retention"),
+        ("Urinary retention?\nA: Yes, since yesterday", "urinary_retention"),
+    ],
+)
+def test_clause_and_answer_wordings_read_present(
+    reader: TextReader, note: str, finding: str
+) -> None:
+    assert reader.read(note=note).findings.get(finding) == "present"
+
+
+@pytest.mark.parametrize(
+    ("note", "absent"),
+    [
+        ("Neither fever nor weight loss; known IVDU", ["fever", "unexplained_weight_loss"]),
+        ("Night pain +, wt loss -, fever -", ["unexplained_weight_loss", "fever"]),
+        ("Bilat sciatica, SLR neg both sides.", ["positive_straight_leg_raise"]),
+    ],
+)
+def test_short_denials(reader: TextReader, note: str, absent: list[str]) -> None:
+    findings = reader.read(note=note).findings
+    assert {f: findings.get(f) for f in absent} == dict.fromkeys(absent, "absent")
+
+
+def test_not_known_is_not_present(reader: TextReader) -> None:
+    reading = reader.read(note="Osteoporosis: not known")
+    assert "osteoporosis" not in reading.findings
+    assert [(u.finding, u.why) for u in reading.uncertain] == [("osteoporosis", "uncertain")]

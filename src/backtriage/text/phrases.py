@@ -51,10 +51,22 @@ class ClassDef:
 Tokenize = Callable[[str], list[str]]
 
 
+def _contraction(core: str, tokenize: Tokenize) -> list[str] | None:
+    """The one token of a contraction written alone ("'ve", "'s", "'re"): in a note it follows
+    a word ("I've" is "I" and "'ve"), but alone the tokenizer splits off the apostrophe."""
+    for subject in ("i", "they", "he"):
+        pieces = [p.lower() for p in tokenize(subject + core) if p.strip()]
+        if pieces == [subject, core.lower()]:
+            return pieces[1:]
+    return None
+
+
 def _word_tokens(word: str, tokenize: Tokenize) -> list[_Token]:
     prefix = word.endswith("*") and len(word) > 1
     core = word[:-1] if prefix else word
     pieces = [p.lower() for p in tokenize(core) if p.strip()]
+    if core[:1] in ("'", "\u2019") and len(pieces) > 1:
+        pieces = _contraction(core, tokenize) or pieces
     if not pieces:
         raise PhraseSyntaxError(f"word {word!r} has no tokens")
     tokens = [_Token("exact", p) for p in pieces]

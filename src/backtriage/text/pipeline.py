@@ -401,7 +401,8 @@ def _backward_list(
         while k >= lo and lowers[k] not in _ITEM_BREAKS:
             k -= 1
         item_start = max(k + 1, lo)
-        if not any(t.start < pos and t.end > item_start for t in targets):
+        # A target the trigger ends ("SLR neg") is the trigger's own, not a list item.
+        if not any(t.start < pos and item_start < t.end <= start for t in targets):
             break
         reach = item_start
         pos = k

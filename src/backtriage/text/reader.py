@@ -195,7 +195,7 @@ class TextReader:
         self, text: str, mention: Mention, concept: Concept, finding: str, policy: str
     ) -> tuple[State | None, Why | None]:
         cats = mention.categories
-        negated = "NEGATED_EXISTENCE" in cats
+        negated = "NEGATED_EXISTENCE" in cats and not _UNTIL.match(text, mention.end)
         if negated and (concept.negation == "adjacent" or _positive_after(text, mention)):
             # "no fever, weight loss present": the list's denial stops at a stated positive.
             negated = _negation_adjacent(text, mention)
@@ -213,7 +213,9 @@ class TextReader:
         if concept.asserts == "absent":
             # "not neurologically intact" or "previously afebrile" say nothing definite; but a
             # list's denial running on ("no saddle anaesthesia, B&B normal") is no qualifier.
-            if historical or (negated and _negation_adjacent(text, mention)):
+            # "never had cancer until last year" is no denial either.
+            began = _UNTIL.match(text, mention.end) is not None
+            if historical or began or (negated and _negation_adjacent(text, mention)):
                 return None, "qualified"
             return "absent", None
         if negated:
@@ -354,6 +356,9 @@ def _negation_adjacent(text: str, mention: Mention) -> bool:
     return False
 
 
+# "Never had cancer until last year", "no fever until yesterday": it began then.
+_UNTIL = re.compile(r"[ \t]*,?[ \t]*(?:until|till|til)\b", re.IGNORECASE)
+
 _POSITIVE_AFTER = re.compile(
     r"[ \t]*[:=-]?[ \t]*(?:present|positive|\+ve|\+|yes|y|noted|reported|confirmed)(?![a-z])",
     re.IGNORECASE,
@@ -365,7 +370,11 @@ def _positive_after(text: str, mention: Mention) -> bool:
     return _POSITIVE_AFTER.match(text, mention.end) is not None
 
 
-_YES_ANSWER = re.compile(r"[ \t]*(?:yes|y|present|positive|\+ve|\+)(?![a-z])", re.IGNORECASE)
+# "Urinary retention? Yes", "Q: Urinary retention? A: yes", the answer on the next line.
+_YES_ANSWER = re.compile(
+    r"\s*(?:(?:a|ans|answer)\s*[:.)-]\s*)?(?:yes|y|present|positive|\+ve|\+)(?![a-z])",
+    re.IGNORECASE,
+)
 
 
 def _answered_yes(text: str, mention: Mention) -> bool:
