@@ -515,3 +515,30 @@ def test_not_known_is_not_present(reader: TextReader) -> None:
     reading = reader.read(note="Osteoporosis: not known")
     assert "osteoporosis" not in reading.findings
     assert [(u.finding, u.why) for u in reading.uncertain] == [("osteoporosis", "uncertain")]
+
+
+@pytest.mark.parametrize(
+    ("note", "finding"),
+    [
+        ("Advised re red flags: weight loss, fever, night pain - return if any develop", "fever"),
+        ("Counselled regarding saddle anaesthesia and retention", "saddle_anesthesia"),
+        ("Educated about cauda equina symptoms: urinary retention", "urinary_retention"),
+    ],
+)
+def test_advice_about_red_flags_is_not_a_finding(
+    reader: TextReader, note: str, finding: str
+) -> None:
+    reading = reader.read(note=note)
+    assert finding not in reading.findings
+    assert any(u.finding == finding and u.why == "hypothetical" for u in reading.uncertain)
+
+
+def test_a_numbered_screen_reads_each_answer(reader: TextReader) -> None:
+    note = (
+        "Screening questions: 1. Saddle numbness - denies 2. Urinary retention - denies "
+        "3. Fever - yes"
+    )
+    findings = reader.read(note=note).findings
+    assert findings.get("saddle_anesthesia") == "absent"
+    assert findings.get("urinary_retention") == "absent"
+    assert findings.get("fever") == "present"
