@@ -64,6 +64,67 @@ from backtriage.text import TextReader
         ("Bilateral sciatia", "bilateral_sciatica"),
         ("Can't feel anything during sex since my back went", "sexual_dysfunction"),
         ("My foot is dragging", "ankle_dorsiflexion_weakness"),
+        # Saddle: the body part in patients' words, typos, the wiping and toilet-seat tests.
+        ("cant feel myself properly when i wipe", "saddle_anesthesia"),
+        ("Numb round my bum and privates", "saddle_anesthesia"),
+        ("down below feels numb when i wipe", "saddle_anesthesia"),
+        ("it feels like ive had an injection at the dentist but in my bum", "saddle_anesthesia"),
+        ("Feels like I've had a local anaesthetic in my bottom", "saddle_anesthesia"),
+        ("my back passage feels numb", "saddle_anesthesia"),
+        ("my lady bits are numb", "saddle_anesthesia"),
+        ("willy feels numb and tingly", "saddle_anesthesia"),
+        ("His penis has gone numb", "saddle_anesthesia"),
+        ("numbnes in my privats", "saddle_anesthesia"),
+        ("saddle numbess", "saddle_anesthesia"),
+        ("I can't feel anything in my groin area and my butt is numb", "saddle_anesthesia"),
+        ("numbness in my inner thighs and around my anus", "saddle_anesthesia"),
+        ("tingling in my crotch", "saddle_anesthesia"),
+        ("tingly round my back passage", "saddle_anesthesia"),
+        ("couldn't feel the toilet seat properly under me", "saddle_anesthesia"),
+        ("I cant feel the paper when I wipe", "saddle_anesthesia"),
+        ("Can't feel the tissue when wiping", "saddle_anesthesia"),
+        ("numbness when wiping", "saddle_anesthesia"),
+        ("reports numbness on toilet paper", "saddle_anesthesia"),
+        ("cant feel the water on my bum in the shower", "saddle_anesthesia"),
+        ("lost feeling down below", "saddle_anesthesia"),
+        ("lost feeling in my privates", "saddle_anesthesia"),
+        ("numbness around my back passage", "saddle_anesthesia"),
+        ("Saddle sensation: reduced L side", "saddle_anesthesia"),
+        ("Perianal sensation - diminished", "saddle_anesthesia"),
+        ("S3-5 sensation: absent", "saddle_anesthesia"),
+        # Bladder: a bladder, urine, wee or toilet word in the phrase.
+        ("went to the loo and nothing came out even though I was bursting", "urinary_retention"),
+        ("Bursting for a wee but nothing comes out", "urinary_retention"),
+        ("bladder wont empty", "urinary_retention"),
+        ("My bladder won't empty properly", "urinary_retention"),
+        ("Cant empty my bladder", "urinary_retention"),
+        ("I need a wee but now I can't go at all", "urinary_retention"),
+        ("I can't feel the wee coming out", "urinary_retention"),
+        ("I can't feel it coming out when I pee", "urinary_retention"),
+        ("haven't been able to feel when I need a wee", "urinary_retention"),
+        ("retention of urine", "urinary_retention"),
+        ("Bladder not emptying", "urinary_retention"),
+        ("peed my self and didnt realise", "urinary_incontinence"),
+        ("I cant controll my bladder", "urinary_incontinence"),
+        # Bowel.
+        ("had an accident in my pants with my bowels", "fecal_incontinence"),
+        ("had a poo accident in my pants", "fecal_incontinence"),
+        ("pooed in my pants", "fecal_incontinence"),
+        ("leaking poo", "fecal_incontinence"),
+        ("I can't feel the poo coming out", "fecal_incontinence"),
+        ("I can't feel it coming out when I have a poo", "fecal_incontinence"),
+        ("cant controll my bowls", "fecal_incontinence"),
+        ("didnt know it was happening until it was in my pants", "fecal_incontinence"),
+        # Both legs.
+        ("both my legs feel like jelly", "bilateral_leg_weakness"),
+        ("My legs have gone to jelly", "bilateral_leg_weakness"),
+        ("legs feel heavy like lead, both of them", "bilateral_leg_weakness"),
+        ("dragging both feet", "bilateral_leg_weakness"),
+        ("Drags his feet when walking", "bilateral_leg_weakness"),
+        ("weekness in both legs", "bilateral_leg_weakness"),
+        ("legs both weak", "bilateral_leg_weakness"),
+        ("sciatia in both legs", "bilateral_sciatica"),
+        ("shooting pains down the back of both legs to my heels", "bilateral_sciatica"),
     ],
 )
 def test_stated(reader: TextReader, note: str, finding: str) -> None:
@@ -85,7 +146,50 @@ def test_stated(reader: TextReader, note: str, finding: str) -> None:
         ("I can't feel if I need a poo.", "fecal_incontinence", None),
         # ...while it still ends a denial's list.
         ("No fever, unable to pass urine.", "urinary_retention", "present"),
+        # Denied, advised, someone else's, or not about the saddle, bladder or legs.
+        ("no numbness when wiping", "saddle_anesthesia", "absent"),
+        ("No tingling in my crotch", "saddle_anesthesia", "absent"),
+        ("Saddle sensation: normal", "saddle_anesthesia", "absent"),
+        ("if you can't feel the paper when you wipe, come back", "saddle_anesthesia", None),
+        ("My fingers are numb, I cant feel the paper", "saddle_anesthesia", None),
+        ("cant feel how hot the water is in the shower", "saddle_anesthesia", None),
+        ("Pain in my bum when I sit", "saddle_anesthesia", None),
+        # The foot's bottom, and mixes of two-word alternatives ("back" + "area"), are no saddle.
+        ("Numbness in the bottom of my foot", "saddle_anesthesia", None),
+        ("Tingling in the balls of my feet", "saddle_anesthesia", None),
+        ("Numbness over the back area", "saddle_anesthesia", None),
+        ("I can't feel anything in my back area", "saddle_anesthesia", None),
+        ("my mum's legs feel like jelly", "bilateral_leg_weakness", None),
+        ("I'm dragging my feet about booking physio", "bilateral_leg_weakness", None),
+        ("can't go to work", "urinary_retention", None),
+        ("now I can't go at all", "urinary_retention", None),
+        ("I can't go to the toilet without help", "urinary_retention", None),
+        ("I need a wee but I can't go to the toilet on my own", "urinary_retention", None),
+        ("I get up to pee and then I can't go back to sleep", "urinary_retention", None),
+        ("Bladder scan: bladder not empty", "urinary_retention", None),
+        ("Bladder empties fine", "urinary_retention", None),
+        ("Went to the loo and nothing came out", "urinary_retention", None),
+        ("No leaking poo", "fecal_incontinence", "absent"),
+        ("had an accident in my car", "fecal_incontinence", None),
+        ("Denies accidents in his pants", "fecal_incontinence", "absent"),
     ],
 )
 def test_guards(reader: TextReader, note: str, finding: str, state: str | None) -> None:
     assert reader.read(note=note).findings.get(finding) == state
+
+
+@pytest.mark.parametrize(
+    ("note", "findings"),
+    [
+        # Which sphincter is not said: listed as uncertain, to ask.
+        ("had an accident in my pants", {"urinary_incontinence", "fecal_incontinence"}),
+        (
+            "I can't feel it coming out",
+            {"urinary_retention", "urinary_incontinence", "fecal_incontinence"},
+        ),
+    ],
+)
+def test_asked(reader: TextReader, note: str, findings: set[str]) -> None:
+    reading = reader.read(note=note)
+    assert not set(reading.findings) & findings
+    assert {u.finding for u in reading.uncertain if u.why == "non_specific"} == findings
