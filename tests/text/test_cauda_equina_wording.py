@@ -28,6 +28,7 @@ from backtriage.text import TextReader
         ("Couldnt make it to the toilet and messed myself", "fecal_incontinence"),
         ("My back went and now I can't feel my bum when I wipe", "saddle_anesthesia"),
         ("I can't feel myself when I wipe", "saddle_anesthesia"),
+        ("RF screen: bladder N, bowel N, saddle Y", "saddle_anesthesia"),
         ("No feeling when wiping", "saddle_anesthesia"),
         ("My bottom feels numb", "saddle_anesthesia"),
         ("Numb between my legs", "saddle_anesthesia"),

@@ -490,6 +490,7 @@ def test_a_trailing_query_after_a_comma_still_queries(reader: TextReader) -> Non
         # A form's question answered yes, on the same line or the next.
         ("Q: Urinary retention? A: yes", "urinary_retention"),
         ("Urinary retention?\nA: Yes, since yesterday", "urinary_retention"),
+        ("Q: any numbness around back passage/genitals? A: yes", "saddle_anesthesia"),
     ],
 )
 def test_clause_and_answer_wordings_read_present(
@@ -504,6 +505,8 @@ def test_clause_and_answer_wordings_read_present(
         ("Neither fever nor weight loss; known IVDU", ["fever", "unexplained_weight_loss"]),
         ("Night pain +, wt loss -, fever -", ["unexplained_weight_loss", "fever"]),
         ("Bilat sciatica, SLR neg both sides.", ["positive_straight_leg_raise"]),
+        ("Q: Saddle anaesthesia? A: No", ["saddle_anesthesia"]),
+        ("Q: problems passing urine? A: no\nQ: fever? A: no", ["urinary_retention", "fever"]),
     ],
 )
 def test_short_denials(reader: TextReader, note: str, absent: list[str]) -> None:
@@ -542,3 +545,13 @@ def test_a_numbered_screen_reads_each_answer(reader: TextReader) -> None:
     assert findings.get("saddle_anesthesia") == "absent"
     assert findings.get("urinary_retention") == "absent"
     assert findings.get("fever") == "present"
+
+
+@pytest.mark.parametrize(
+    ("note", "state"),
+    [("Not febrile, HIV positive on ART", "present"), ("Not HIV positive", "absent")],
+)
+def test_a_finding_stated_positive_stops_a_list_denial(
+    reader: TextReader, note: str, state: str
+) -> None:
+    assert reader.read(note=note).findings.get("immunocompromised") == state

@@ -196,7 +196,11 @@ class TextReader:
     ) -> tuple[State | None, Why | None]:
         cats = mention.categories
         negated = "NEGATED_EXISTENCE" in cats and not _UNTIL.match(text, mention.end)
-        if negated and (concept.negation == "adjacent" or _positive_after(text, mention)):
+        if negated and (
+            concept.negation == "adjacent"
+            or _positive_after(text, mention)
+            or _POSITIVE_END.search(text, mention.start, mention.end) is not None
+        ):
             # "no fever, weight loss present": the list's denial stops at a stated positive.
             negated = _negation_adjacent(text, mention)
         negated = negated or policy == "negated_list"
@@ -365,6 +369,10 @@ _POSITIVE_AFTER = re.compile(
 )
 
 
+# A phrase that says it is positive itself ("HIV positive", "HIV +ve").
+_POSITIVE_END = re.compile(r"(?<![a-z])(?:positive|pos|\+ve|\+)$", re.IGNORECASE)
+
+
 def _positive_after(text: str, mention: Mention) -> bool:
     """The target is stated positive right after it ("weight loss present", "fever: yes")."""
     return _POSITIVE_AFTER.match(text, mention.end) is not None
@@ -377,6 +385,11 @@ _YES_ANSWER = re.compile(
 )
 
 
+# What may stand between the finding and its question mark: nothing, or a few more words of
+# the same question ("numbness around back passage/genitals?"), not a new sentence.
+_QUESTION_TAIL = re.compile(r"[^.;!?\n]{0,40}")
+
+
 def _answered_yes(text: str, mention: Mention) -> bool:
     """A form's question answered yes ("Urinary retention? Yes."): its "?" is the only
     uncertainty, and it asks rather than doubts."""
@@ -384,7 +397,7 @@ def _answered_yes(text: str, mention: Mention) -> bool:
     return all(
         _is_query(text, m)
         and m.start >= mention.end
-        and not text[mention.end : m.start].strip()
+        and _QUESTION_TAIL.fullmatch(text, mention.end, m.start) is not None
         and _YES_ANSWER.match(text, m.end) is not None
         for m in queries
     )
