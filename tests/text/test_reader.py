@@ -398,6 +398,7 @@ def test_letters_whose_lower_case_is_longer_never_crash(reader: TextReader, note
         ("No fever, numbness in the left foot.", "dermatomal_sensory_loss"),
         ("No fever, saddle numbness", "saddle_anesthesia"),
         ("Nil fever, weight loss", "unexplained_weight_loss"),
+        ("Not febrile, numb in my bum", "saddle_anesthesia"),
     ],
 )
 def test_a_bare_no_before_one_comma_leaves_the_next_mention_unknown(
@@ -477,6 +478,7 @@ def test_a_trailing_query_after_a_comma_still_queries(reader: TextReader) -> Non
     [
         # A new clause (a verb, or a new subject with one) ends a denial's list.
         ("No PMH of malignancy, injects heroin daily, T 38.8", "iv_drug_use"),
+        ("No worries about cancer - I had breast cancer in 2016", "history_of_cancer"),
         ("Back pain without radiation, lost 9 kg since summer", "unexplained_weight_loss"),
         ("I haven't been hungry and I've lost about a stone", "unexplained_weight_loss"),
         ("No trauma, reports saddle numbness since this morning", "saddle_anesthesia"),

@@ -322,7 +322,7 @@ _WHY_TEXT: dict[Why, str] = {
 
 _LIST_WORD = re.compile(r"(?<![a-z])(?:or|and|nor)(?![a-z])|/", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.;:!?\n]")
-_BARE_NO = re.compile(r"(?:no|nil)", re.IGNORECASE)
+_BARE_NO = re.compile(r"(?:no|nil|not)", re.IGNORECASE)
 
 
 def _unclear_denial(text: str, mention: Mention) -> bool:
