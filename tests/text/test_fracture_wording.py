@@ -29,6 +29,9 @@ from backtriage.text import TextReader
         ("BMD low", "osteoporosis"),
         ("Drug history: alendronic acid", "osteoporosis"),
         ("On methylprednisolone", "prolonged_corticosteroid_use"),
+        ("Told I have thin bones", "osteoporosis"),
+        ("brittle bones", "osteoporosis"),
+        ("thinning of the bones", "osteoporosis"),
     ],
 )
 def test_stated(reader: TextReader, note: str, finding: str) -> None:
@@ -41,6 +44,10 @@ def test_stated(reader: TextReader, note: str, finding: str) -> None:
         ("Denies falls.", "significant_trauma", "absent"),
         ("At risk of falls.", "significant_trauma", None),
         ("Mother came off her horse.", "significant_trauma", None),
+        ("Osteoporosis excluded on DEXA 2023", "osteoporosis", "absent"),
+        ("osteoporosis ruled out", "osteoporosis", "absent"),
+        ("Osteoporosis: not known", "osteoporosis", None),
+        ("Mother has brittle bones", "osteoporosis", None),
     ],
 )
 def test_guards(reader: TextReader, note: str, finding: str, state: str | None) -> None:

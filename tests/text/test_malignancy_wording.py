@@ -57,6 +57,23 @@ WEIGHT = "unexplained_weight_loss"
         "no evidence of recurrence of breast ca",
         "no recurrence of prostate cancer",
         "no signs of the cancer coming back",
+        # a patient's words, a tablet chemotherapy, a declined treatment
+        "i had the big C in my breast 6 yrs ago",
+        "I stopped my chemo tablets last month",
+        "finished my chemo in 2019",
+        "she herself had a renal cell ca removed in 2016",
+        "Chemo declined for CLL, on watch and wait",
+        "declined chemotherapy",
+        "PMH: HL in remission",
+        "Hodgkin lymphoma treated with ABVD",
+        "treated with R-CHOP",
+        # "never had cancer until ..." tells of a cancer
+        "Never had cancer until last year - bowel cancer, had surgery",
+        "never had cancer until 2019",
+        # a cancer being investigated again is a cancer history
+        "they're testing me for cancer recurrence",
+        "scared it's the cancer coming back",
+        "scared it's cancer again",
     ],
 )
 def test_cancer_history_present(reader: TextReader, note: str) -> None:
@@ -104,10 +121,28 @@ def test_cancer_history_absent(reader: TextReader, note: str) -> None:
         "PMH: anti-GBM disease",
         "renal AML on ultrasound",
         "radiation to the buttock",
+        # hearing loss and hyperlipidaemia are also "HL"
+        "PMH: HL",
+        "L4/5 protrusion 4 mm, relapse of sciatica",
+        # a scare, an investigation, a fear
+        "cancer scare last year but all clear, it was just a cyst",
+        "they're testing me for cancer, waiting on scan results",
+        "being investigated for cancer",
+        "I'm scared it's a tumour",
+        "worried it's cancer",
+        # a chemotherapy not taken
+        "not on my chemo tablets",
     ],
 )
 def test_cancer_history_not_present(reader: TextReader, note: str) -> None:
     assert reader.read(note=note).findings.get(CANCER) != "present"
+
+
+def test_worry_left_to_context_stays_uncertain(reader: TextReader) -> None:
+    # the worry phrases above must not swallow what ConText already reads as uncertain
+    res = reader.read(note="worried it might be cancer")
+    assert res.findings.get(CANCER) is None
+    assert CANCER in {u.finding for u in res.uncertain}
 
 
 @pytest.mark.parametrize(
@@ -136,6 +171,8 @@ def test_own_cancer_beside_someone_elses(reader: TextReader, note: str) -> None:
         "wt ↓ 8kg",
         "weight dropping off",
         "cachexic",
+        # a weight-loss drug not taken explains nothing
+        "Not on Ozempic and have lost 10kg",
     ],
 )
 def test_weight_loss_present(reader: TextReader, note: str) -> None:
@@ -162,6 +199,12 @@ def test_weight_loss_absent(reader: TextReader, note: str) -> None:
         "lost 3 days of work in the last month",
         "lost 2 nights sleep",
         "a 20kg weight dropped from 2 metres onto his back",
+        # intended, or put down to a weight-loss drug
+        "losing weight on purpose with slimming world",
+        "losing weight through diet",
+        "I'm on Ozempic and have lost 10kg",
+        "started Mounjaro and lost 2 stone",
+        "lost 8kg on Wegovy",
     ],
 )
 def test_weight_loss_not_present(reader: TextReader, note: str) -> None:

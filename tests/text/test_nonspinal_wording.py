@@ -19,10 +19,15 @@ from backtriage.text import TextReader
         ("painful peeing", "dysuria", "present"),
         ("it hurts to pee", "dysuria", "present"),
         ("burning sensation when urinating", "dysuria", "present"),
+        ("peeing a lot and it burns", "dysuria", "present"),
+        ("it stings when I wee", "dysuria", "present"),
+        ("it stings when weeing", "dysuria", "present"),
         ("Temp 39, right flank pain, burning wee", "dysuria", "present"),
         # haematuria
         ("blood in my wee", "hematuria", "present"),
         ("peeing blood", "hematuria", "present"),
+        ("my wee is pink", "hematuria", "present"),
+        ("urine looks red", "hematuria", "present"),
         ("UA: large blood", "hematuria", "present"),
         ("dip: leuc+++ nit+ blood++", "hematuria", "present"),
         ("Urine: blood ++, nitrites positive", "hematuria", "present"),
@@ -37,6 +42,11 @@ from backtriage.text import TextReader
         ("pulsatile midline mass", "pulsatile_abdominal_mass", "present"),
         ("mass, pulsatile", "pulsatile_abdominal_mass", "present"),
         ("expansile pulsation", "pulsatile_abdominal_mass", "present"),
+        (
+            "I can feel my heartbeat in my stomach when I lie down and theres a lump there",
+            "pulsatile_abdominal_mass",
+            "present",
+        ),
     ],
 )
 def test_mimic_present(reader: TextReader, note: str, finding: str, state: str) -> None:
@@ -52,6 +62,12 @@ def test_mimic_present(reader: TextReader, note: str, finding: str, state: str) 
         ("no blood in urine", "hematuria", "absent"),
         ("renal angles non-tender", "costovertebral_angle_tenderness", "absent"),
         ("no pulsatile mass", "pulsatile_abdominal_mass", "absent"),
+        ("no blood in my wee", "hematuria", "absent"),
+        # the plain words denied are not read present (nor, yet, absent)
+        ("my wee isn't pink", "hematuria", None),
+        ("peeing a lot, it doesn't burn", "dysuria", None),
+        # a heartbeat felt in the belly, with no lump, is not read
+        ("I can feel my heartbeat in my stomach when I lie down", "pulsatile_abdominal_mass", None),
     ],
 )
 def test_mimic_guards(reader: TextReader, note: str, finding: str, state: str) -> None:

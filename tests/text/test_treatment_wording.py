@@ -64,6 +64,34 @@ def test_steroids_not_taken_is_a_denial(reader: TextReader, note: str) -> None:
     assert findings.get("prolonged_corticosteroid_use") == "absent"
 
 
+@pytest.mark.parametrize(
+    ("note", "state"),
+    [
+        ("Not depressed; on sertraline for hot flushes", "absent"),
+        ("Takes citalopram for hot flushes.", None),
+        ("On sertraline for anxiety.", None),
+        ("On sertraline for anxiety and depression.", "present"),
+        ("Takes sertraline for low mood.", "present"),
+    ],
+)
+def test_antidepressant_for_another_reason(
+    reader: TextReader, note: str, state: str | None
+) -> None:
+    assert reader.read(note=note).findings.get("depression") == state
+
+
+@pytest.mark.parametrize(
+    ("note", "finding"),
+    [
+        ("No tacrolimus.", "immunocompromised"),
+        ("Not on mycophenolic acid.", "immunocompromised"),
+        ("Not on my chemo tablets.", "history_of_cancer"),
+    ],
+)
+def test_more_treatments_not_taken_say_nothing(reader: TextReader, note: str, finding: str) -> None:
+    assert reader.read(note=f"Back pain. {note}").findings.get(finding) is None
+
+
 def test_a_treatment_not_taken_leaves_a_stated_condition(reader: TextReader) -> None:
     findings = reader.read(note="Osteoporosis, not on alendronic acid.").findings
     assert findings.get("osteoporosis") == "present"
