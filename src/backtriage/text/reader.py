@@ -195,12 +195,10 @@ class TextReader:
         self, text: str, mention: Mention, concept: Concept, finding: str, policy: str
     ) -> tuple[State | None, Why | None]:
         cats = mention.categories
-        negated = "NEGATED_EXISTENCE" in cats and not _UNTIL.match(text, mention.end)
-        if negated and (
-            concept.negation == "adjacent"
-            or _positive_after(text, mention)
-            or _POSITIVE_END.search(text, mention.start, mention.end) is not None
-        ):
+        # "never had cancer until last year", "no fever until yesterday": it began then.
+        began = _UNTIL.match(text, mention.end) is not None
+        negated = "NEGATED_EXISTENCE" in cats and not began
+        if negated and (concept.negation == "adjacent" or _positive_after(text, mention)):
             # "no fever, weight loss present": the list's denial stops at a stated positive.
             negated = _negation_adjacent(text, mention)
         negated = negated or policy == "negated_list"
@@ -217,8 +215,6 @@ class TextReader:
         if concept.asserts == "absent":
             # "not neurologically intact" or "previously afebrile" say nothing definite; but a
             # list's denial running on ("no saddle anaesthesia, B&B normal") is no qualifier.
-            # "never had cancer until last year" is no denial either.
-            began = _UNTIL.match(text, mention.end) is not None
             if historical or began or (negated and _negation_adjacent(text, mention)):
                 return None, "qualified"
             return "absent", None
@@ -374,8 +370,12 @@ _POSITIVE_END = re.compile(r"(?<![a-z])(?:positive|pos|\+ve|\+)$", re.IGNORECASE
 
 
 def _positive_after(text: str, mention: Mention) -> bool:
-    """The target is stated positive right after it ("weight loss present", "fever: yes")."""
-    return _POSITIVE_AFTER.match(text, mention.end) is not None
+    """The target is stated positive right after it ("weight loss present", "fever: yes") or
+    by its own last word ("HIV positive")."""
+    return (
+        _POSITIVE_AFTER.match(text, mention.end) is not None
+        or _POSITIVE_END.search(text, mention.start, mention.end) is not None
+    )
 
 
 # "Urinary retention? Yes", "Q: Urinary retention? A: yes", the answer on the next line.
