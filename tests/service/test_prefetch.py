@@ -17,11 +17,28 @@ SIGN = "/cds-services/backtriage-lumbar-imaging-sign"
 SEEN: list[tuple[str, str | None]] = []
 
 
+CANCER = {**f.lbp_condition(code="266987004"), "id": "ca"}  # history of malignant neoplasm
+
+
 class FhirStandIn(BaseHTTPRequestHandler):
+    """Patient p1: low back pain.  Patient p2, 61: low back pain on the first page of its
+    conditions, a history of cancer on the second (as a server that pages at 1 result would,
+    with a next link in HAPI FHIR's form)."""
+
     def do_GET(self) -> None:
         SEEN.append((self.path, self.headers.get("Authorization")))
-        if self.path.startswith("/fhir/Condition"):
+        base = f"http://127.0.0.1:{self.server.server_address[1]}/fhir"
+        if self.path.startswith("/fhir?_getpages=p2"):
+            body = f.bundle(CANCER)
+        elif self.path.startswith("/fhir/Condition?patient=p2"):
+            body = {
+                **f.bundle(f.lbp_condition(120)),
+                "link": [{"relation": "next", "url": f"{base}?_getpages=p2&_getpagesoffset=1"}],
+            }
+        elif self.path.startswith("/fhir/Condition"):
             body = f.bundle(f.lbp_condition(120))
+        elif self.path.startswith("/fhir/Patient/p2"):
+            body = {**f.prefetch(age=61)["patient"], "id": "p2"}
         elif self.path.startswith("/fhir/Patient/p1"):
             body = f.prefetch()["patient"]
         else:
@@ -85,3 +102,59 @@ def test_null_means_no_data(insecure: Any) -> None:
     body = f.argonaut_lbp()
     body["prefetch"]["conditions"] = None
     assert insecure.post(SIGN, json=body).status_code == 200
+
+
+def _paged_mri(fhir_server: str | None) -> dict[str, Any]:
+    """An MRI for patient p2 (61, low back pain); the conditions are left to the FHIR server."""
+    body = f.order_sign(f.order("72148"), pre=f.prefetch(age=61))
+    body["context"]["patientId"] = "p2"
+    del body["prefetch"]["patient"], body["prefetch"]["conditions"]
+    if fhir_server is not None:
+        body["fhirServer"], body["fhirAuthorization"] = fhir_server, auth()
+    return body
+
+
+def _rating(response: Any) -> str:
+    (action,) = response.json()["systemActions"]
+    (rating,) = [e for e in action["resource"]["extension"] if e["url"].endswith("pama-rating")]
+    return str(rating["valueCodeableConcept"]["coding"][0]["code"])
+
+
+def test_every_page_of_a_search_is_read(insecure: Any, fhir_server: str) -> None:
+    # The cancer history is on the second page: reading the first alone rated the MRI
+    # not-appropriate (and suggested removing it).
+    SEEN.clear()
+    response = insecure.post(SIGN, json=_paged_mri(fhir_server))
+    assert response.status_code == 200, response.text
+    assert ("/fhir?_getpages=p2&_getpagesoffset=1", "Bearer t0k3n") in SEEN
+    assert _rating(response) == "appropriate"
+
+
+def test_a_prefetched_search_with_more_pages_is_completed_or_412(
+    insecure: Any, fhir_server: str
+) -> None:
+    body = _paged_mri(fhir_server)
+    body["prefetch"]["conditions"] = {
+        **f.bundle(f.lbp_condition(120)),
+        "link": [{"relation": "next", "url": f"{fhir_server}?_getpages=p2"}],
+    }
+    body["prefetch"]["patient"] = {**f.prefetch(age=61)["patient"], "id": "p2"}
+    assert _rating(insecure.post(SIGN, json=body)) == "appropriate"
+    # without a FHIR server to read the rest from, the data are incomplete: 412, not a rating
+    del body["fhirServer"], body["fhirAuthorization"]
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 412
+    assert "'conditions'" in response.json()["issue"][0]["diagnostics"]
+    assert "page" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_a_next_page_elsewhere_is_not_followed(insecure: Any, fhir_server: str) -> None:
+    SEEN.clear()
+    body = _paged_mri(fhir_server)
+    body["prefetch"]["conditions"] = {
+        **f.bundle(f.lbp_condition(120)),
+        "link": [{"relation": "next", "url": "https://elsewhere.test/fhir?_getpages=p2"}],
+    }
+    response = insecure.post(SIGN, json=body)  # the token is never sent to another server
+    assert response.status_code == 412
+    assert not any("_getpages" in path for path, _ in SEEN)

@@ -138,11 +138,7 @@ def create_app(
 
     @app.exception_handler(PrefetchMissing)
     def _precondition(_: Request, exc: PrefetchMissing) -> Response:
-        return operation_outcome(
-            412,
-            "processing",
-            f"prefetch {exc.key!r} was not sent and could not be fetched from fhirServer",
-        )
+        return operation_outcome(412, "processing", f"prefetch {exc.key!r} {exc.why}")
 
     @app.exception_handler(HTTPException)
     def _http_error(_: Request, exc: HTTPException) -> Response:

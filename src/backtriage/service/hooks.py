@@ -116,10 +116,13 @@ class Caller:
 
     @staticmethod
     def prefetch_complete(service: Service, request: HookRequest) -> bool:
-        """Whether every prefetch key was sent (so the call needs no FHIR server)."""
+        """Whether every prefetch key was sent whole (so the call needs no FHIR server)."""
         given = request.prefetch or {}
         return all(
-            key in given and not prefetch.is_outcome(given[key]) for key in service.templates
+            key in given
+            and not prefetch.is_outcome(given[key])
+            and prefetch.next_page(given[key]) is None
+            for key in service.templates
         )
 
     def call(
