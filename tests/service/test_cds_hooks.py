@@ -97,6 +97,25 @@ def test_argonaut_low_back_pain_vector_is_not_appropriate(insecure: Any) -> None
     assert card["overrideReasons"]
 
 
+def test_an_alternative_replaces_the_order_it_is_offered_instead_of(insecure: Any) -> None:
+    # CT (without, then with contrast) for a 61-year-old with a history of cancer: usually not
+    # appropriate, MRI usually appropriate.  Suggestions are at-most-one, so "order the MRI
+    # instead" must remove the CT itself (a suggestion's actions are applied together), or
+    # accepting it leaves both orders.
+    cancer = {**f.lbp_condition(code="266987004"), "id": "ca"}
+    body = f.order_sign(f.order("72133"), pre=f.prefetch(f.lbp_condition(), cancer, age=61))
+    result = insecure.post(SIGN, json=body).json()
+    check_cards(result)
+    (card,) = result["cards"]
+    assert card["selectionBehavior"] == "at-most-one"
+    instead = [s for s in card["suggestions"] if "instead" in s["label"]]
+    assert instead
+    for suggestion in instead:
+        kinds = [(a["type"], a.get("resourceId")) for a in suggestion["actions"]]
+        assert kinds == [("delete", "ServiceRequest/o1"), ("create", None)]
+        assert suggestion["actions"][1]["resource"]["resourceType"] == "ServiceRequest"
+
+
 def test_order_select_rates_only_selected_lumbar_orders(insecure: Any) -> None:
     other = {
         "resourceType": "ServiceRequest",

@@ -129,34 +129,36 @@ def order_cards(
                 "The rating assumes no red flag; these are not yet recorded as assessed:",
                 *(_red_flag_lines(assessment, knowledge) or ["- (all screened)"]),
             ]
+            remove = {
+                "type": "delete",
+                "description": f"Remove the draft order for {display}",
+                "resourceId": rating.order.reference,
+            }
             suggestions: list[dict[str, Any]] = [
                 {
                     "label": f"Remove the order for {display}",
                     "uuid": str(uuid.uuid4()),
                     "isRecommended": True,
-                    "actions": [
-                        {
-                            "type": "delete",
-                            "description": f"Remove the draft order for {display}",
-                            "resourceId": rating.order.reference,
-                        }
-                    ],
+                    "actions": [remove],
                 }
             ]
             for procedure in rating.alternatives:
                 resource = alternative_orders.get(procedure)
                 if resource is None:
                     continue
+                # "instead": a suggestion's actions are applied together, and the user may
+                # accept only one suggestion, so the replacement removes the order itself
                 suggestions.append(
                     {
                         "label": f"Order {procedure} instead",
                         "uuid": str(uuid.uuid4()),
                         "actions": [
+                            remove,
                             {
                                 "type": "create",
                                 "description": f"Order {procedure}",
                                 "resource": resource,
-                            }
+                            },
                         ],
                     }
                 )
