@@ -116,6 +116,17 @@ def test_an_alternative_replaces_the_order_it_is_offered_instead_of(insecure: An
         assert suggestion["actions"][1]["resource"]["resourceType"] == "ServiceRequest"
 
 
+def test_a_rating_for_a_red_flag_does_not_say_it_assumes_none(insecure: Any) -> None:
+    cancer = {**f.lbp_condition(code="266987004"), "id": "ca"}
+    body = f.order_sign(f.order("72133"), pre=f.prefetch(f.lbp_condition(), cancer, age=61))
+    (card,) = insecure.post(SIGN, json=body).json()["cards"]
+    assert "Spinal malignancy: suspected" in card["detail"]
+    assert "assumes no red flag" not in card["detail"]
+    # the Argonaut vector: no red flag recorded, and the card says the rating rests on that
+    (plain,) = insecure.post(SIGN, json=f.argonaut_lbp()).json()["cards"]
+    assert "The rating assumes no red flag" in plain["detail"]
+
+
 def test_order_select_rates_only_selected_lumbar_orders(insecure: Any) -> None:
     other = {
         "resourceType": "ServiceRequest",

@@ -121,12 +121,17 @@ def order_cards(
         if rating.rating == "not-appropriate":
             table = knowledge.acr_variants
             variant_texts = [f"ACR variant {v}: {table[v].text}" for v in rating.variants]
+            flagged = any(
+                c.status == "suspected" and c.kind != "diagnosis" for c in assessment.conditions
+            )
             lines = [
                 f"**{display}** is rated *{rating.category}* by the ACR Appropriateness Criteria "
                 "for low back pain (2021) for this patient:",
                 *(f"- {text}" for text in variant_texts),
                 "",
-                "The rating assumes no red flag; these are not yet recorded as assessed:",
+                "**Red flags**"
+                if flagged
+                else "The rating assumes no red flag; these are not yet recorded as assessed:",
                 *(_red_flag_lines(assessment, knowledge) or ["- (all screened)"]),
             ]
             remove = {
