@@ -3,6 +3,7 @@ actions, the Argonaut PAMA low back pain vector, errors."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -48,6 +49,27 @@ def check_cards(body: dict[str, Any]) -> None:
                     assert action["description"]
         for reason in card.get("overrideReasons", []):
             assert reason["code"] and reason["system"] and reason["display"]
+        check_cited(card["detail"])
+
+
+CITED = re.compile(r" \[(\d+(?:, \d+)*)\]$")
+UNCITED = ("- none suspected", "- (all screened)")
+
+
+def check_cited(detail: str) -> None:
+    """Every statement a card makes (a bullet, the tests to order) ends with the numbers of
+    its references, and each number is in the card's reference list, with a link."""
+    body, _, listed = detail.partition("\n\n**References**\n")
+    references = {}
+    for line in listed.splitlines():
+        number, _, text = line.partition(". ")
+        references[int(number)] = text
+        assert re.search(r"<https?://\S+>$", text), line
+    for line in body.splitlines():
+        if line.startswith(("- ", "**Laboratory")) and line not in UNCITED:
+            found = CITED.search(line)
+            assert found, f"uncited: {line!r}"
+            assert {int(n) for n in found.group(1).split(", ")} <= set(references), line
 
 
 def ratings(body: dict[str, Any]) -> list[str]:

@@ -187,14 +187,14 @@ def build(assessment: Assessment, knowledge: Knowledge) -> dict[str, Any]:
         {
             "n": n,
             "ref": assessment.references[rid],
-            "text": _reference_text(assessment.references[rid]),
+            "text": reference_text(assessment.references[rid]),
         }
         for n, rid in enumerate(cite.order, start=1)
     ]
     return view
 
 
-def _reference_text(ref: Any) -> str:
+def reference_text(ref: Any) -> str:
     """Vancouver-like: Authors. Title. Journal Year;citation."""
     authors = ref.authors.rstrip(".")
     title = ref.title if ref.title.endswith(("?", "!", ".")) else f"{ref.title}."

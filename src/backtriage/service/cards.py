@@ -1,6 +1,9 @@
 """CDS Hooks cards and system actions, rendered from an assessment and order ratings.  A renderer:
 what is urgent, suspected or missing is the engine's answer; here it is only worded.
 
+Every statement in a card's detail ends with the numbers of the references it rests on (the
+citations the assessment gives it), listed at the end of the detail, as in the report.
+
 JSON hygiene (spec §Card): no element is null or empty; optional ones are left out."""
 
 from __future__ import annotations
@@ -8,8 +11,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from backtriage.assessment import Assessment
+from backtriage.assessment import Assessment, Statement
 from backtriage.knowledge import Knowledge
+from backtriage.report.view import LAB_WORDS, STUDY_WORDS, Numbering, reference_text
 from backtriage.service.pama import OrderRating
 
 INDICATOR = {"emergency": "critical", "urgent": "warning", "routine": "info"}
@@ -45,17 +49,72 @@ def _label(knowledge: Knowledge, finding: str) -> str:
     return item.label if item is not None else finding
 
 
-def _red_flag_lines(assessment: Assessment, knowledge: Knowledge) -> list[str]:
+def _cite(numbering: Numbering, citations: list[str]) -> str:
+    return f" [{numbering(citations)}]" if citations else ""
+
+
+def _references(numbering: Numbering, knowledge: Knowledge) -> list[str]:
+    """The detail's closing list of the references its statements cite, in citation order."""
+    if not numbering.order:
+        return []
+    listed = [
+        f"{n}. {reference_text(ref)} <{ref.link}>"
+        for n, ref in enumerate((knowledge.references[rid] for rid in numbering.order), 1)
+    ]
+    return ["", "**References**", *listed]
+
+
+def _red_flag_lines(assessment: Assessment, knowledge: Knowledge, cite: Numbering) -> list[str]:
+    """A line for each suspected or not-yet-excluded condition, citing its screening statement
+    (which findings point to it)."""
     lines: list[str] = []
     for condition in assessment.conditions:
         if condition.status == "suspected" and condition.kind != "diagnosis":
             why = ", ".join(_label(knowledge, f) for f in condition.triggers) or condition.rule
-            lines.append(f"- **{condition.label}: suspected** — {why}")
+            lines.append(
+                f"- **{condition.label}: suspected** — {why}"
+                + _cite(cite, _basis(condition.screen, condition.action))
+            )
     for condition in assessment.conditions:
         if condition.status == "not_excluded" and condition.kind == "red_flag":
             ask = ", ".join(_label(knowledge, f) for f in condition.missing[:6])
-            lines.append(f"- {condition.label}: not excluded — still to assess: {ask}")
+            lines.append(
+                f"- {condition.label}: not excluded — still to assess: {ask}"
+                + _cite(cite, _basis(condition.screen, condition.action))
+            )
     return lines
+
+
+def _basis(*statements: Statement | None) -> list[str]:
+    """The citations of the first of ``statements`` there is."""
+    return next((s.citations for s in statements if s is not None), [])
+
+
+def _lab_citations(assessment: Assessment, knowledge: Knowledge) -> list[str]:
+    """The citations of the statements that ask for the laboratory tests: the action of each
+    suspected condition that asks for one, and each recommendation given that does."""
+    wanted = set(assessment.labs)
+    cited = [
+        ref
+        for c in assessment.conditions
+        if c.status == "suspected" and c.action is not None
+        if wanted & set(knowledge.conditions[c.id].labs)
+        for ref in c.action.citations
+    ]
+    asking = {r.id for r in knowledge.recommendations if wanted & set(r.labs)}
+    given = [
+        *assessment.summary,
+        *assessment.diagnosis,
+        *assessment.evaluation,
+        *assessment.imaging_statements,
+        *assessment.management,
+        *assessment.psychosocial.statements,
+        *assessment.follow_up.statements,
+        *assessment.follow_up.safety_net,
+        *assessment.pitfalls,
+    ]
+    cited += [ref for s in given if s.id in asking for ref in s.citations]
+    return list(dict.fromkeys(cited))
 
 
 def patient_view_card(
@@ -79,7 +138,9 @@ def patient_view_card(
         f"Low back pain: {URGENCY_WORDS[assessment.urgency]} — most likely "
         f"{assessment.most_likely_label.lower()}"
     )
-    lines = ["**Red flags**", *(_red_flag_lines(assessment, knowledge) or ["- none suspected"])]
+    cite = Numbering()
+    flags = _red_flag_lines(assessment, knowledge, cite)
+    lines = ["**Red flags**", *(flags or ["- none suspected"])]
     if charted:
         lines += [
             "",
@@ -89,15 +150,21 @@ def patient_view_card(
     if assessment.imaging:
         lines += ["", "**Imaging now**"]
         lines += [
-            f"- {order.study.replace('_', ' ')} ({order.timing}): {order.why}"
+            f"- {STUDY_WORDS.get(order.study, order.study)} ({order.timing}): {order.why}"
+            + _cite(cite, order.citations)
             for order in assessment.imaging
         ]
     if assessment.labs:
-        lines += ["", f"**Laboratory tests:** {', '.join(assessment.labs).upper()}"]
+        labs = ", ".join(LAB_WORDS.get(lab, lab) for lab in assessment.labs)
+        lines += [
+            "",
+            f"**Laboratory tests:** {labs}" + _cite(cite, _lab_citations(assessment, knowledge)),
+        ]
     if assessment.unassessed:
         labels = ", ".join(_label(knowledge, f) for f in assessment.unassessed[:12])
         more = len(assessment.unassessed) - 12
         lines += ["", f"**Not yet assessed:** {labels}" + (f" and {more} more" if more > 0 else "")]
+    lines += _references(cite, knowledge)
     return _card(
         summary(text),
         INDICATOR[assessment.urgency],
@@ -120,7 +187,11 @@ def order_cards(
         display = rating.order.code.display
         if rating.rating == "not-appropriate":
             table = knowledge.acr_variants
-            variant_texts = [f"ACR variant {v}: {table[v].text}" for v in rating.variants]
+            cite = Numbering()
+            variant_texts = [
+                f"ACR variant {v}: {table[v].text}" + _cite(cite, list(knowledge.acr.citations))
+                for v in rating.variants
+            ]
             flagged = any(
                 c.status == "suspected" and c.kind != "diagnosis" for c in assessment.conditions
             )
@@ -132,7 +203,8 @@ def order_cards(
                 "**Red flags**"
                 if flagged
                 else "The rating assumes no red flag; these are not yet recorded as assessed:",
-                *(_red_flag_lines(assessment, knowledge) or ["- (all screened)"]),
+                *(_red_flag_lines(assessment, knowledge, cite) or ["- (all screened)"]),
+                *_references(cite, knowledge),
             ]
             remove = {
                 "type": "delete",
