@@ -165,6 +165,41 @@ def test_order_select_rates_only_selected_lumbar_orders(insecure: Any) -> None:
     assert ratings(result) == ["not-appropriate"]
 
 
+def _referral(**extra: Any) -> dict[str, Any]:
+    """A physiotherapy referral in the same order session, not valid FHIR R4 (a month 13)."""
+    return {
+        "resourceType": "ServiceRequest",
+        "id": "pt",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"text": "Physiotherapy referral"},
+        "occurrenceDateTime": "2030-13-01",
+        **extra,
+    }
+
+
+def test_other_orders_in_the_session_are_not_validated(insecure: Any) -> None:
+    # draftOrders holds every unsigned order of the session: one this service does not read
+    # (another kind of order, or in order-select one not selected) cannot silence its answer
+    body = f.order_sign(f.order("72148"), _referral())
+    result = insecure.post(SIGN, json=body)
+    assert result.status_code == 200, result.text
+    assert ratings(result.json()) == ["not-appropriate"]
+    coded = _referral(code={"coding": [{"system": f.CPT, "code": "97161"}]})
+    body = f.order_sign(f.order("72148"), coded, f.order("72100", oid="o2"), hook="order-select")
+    body["context"]["selections"] = ["ServiceRequest/o1"]
+    body["context"]["draftOrders"]["entry"][2]["resource"]["status"] = "not-a-status"
+    result = insecure.post(SELECT, json=body)
+    assert result.status_code == 200, result.text
+    assert ratings(result.json()) == ["not-appropriate"]
+    # an invalid lumbar imaging order is still an error that names it
+    invalid = {**f.order("72148"), "occurrenceDateTime": "2030-13-01"}
+    response = insecure.post(SIGN, json=f.order_sign(invalid))
+    assert response.status_code == 400
+    assert "ServiceRequest/o1" in response.json()["issue"][0]["diagnostics"]
+
+
 def test_cauda_equina_makes_mri_appropriate(insecure: Any) -> None:
     retention = {**f.lbp_condition(code="267064002"), "id": "ur"}  # retention of urine
     intake = {

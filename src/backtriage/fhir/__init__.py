@@ -5,7 +5,7 @@ imaging order recognition.  Code lists are data in ``fhir/data/`` plus the knowl
 from backtriage.fhir.codes import FhirCodes, fhir_codes, load_fhir_codes
 from backtriage.fhir.errors import FhirError
 from backtriage.fhir.mapping import Reading, read_record
-from backtriage.fhir.orders import ImagingOrder, lumbar_imaging
+from backtriage.fhir.orders import ImagingOrder, lumbar_imaging, other_order
 from backtriage.fhir.questionnaire import intake_questionnaire
 from backtriage.fhir.resources import entries, parse_resource
 
@@ -19,6 +19,7 @@ __all__ = [
     "intake_questionnaire",
     "load_fhir_codes",
     "lumbar_imaging",
+    "other_order",
     "parse_resource",
     "read_record",
 ]

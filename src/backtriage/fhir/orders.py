@@ -36,3 +36,16 @@ def lumbar_imaging(order_model: Any, raw: dict[str, Any], codes: FhirCodes) -> I
     if found is None:
         return None
     return ImagingOrder(raw, order_model, found, found.procedure)
+
+
+def other_order(raw: dict[str, Any], codes: FhirCodes) -> bool:
+    """Whether a ServiceRequest, as sent, is plainly not lumbar imaging: no code, or codings
+    none of which is a lumbar imaging code.  Such an order need not be validated; one whose
+    code cannot be read this way is left to validation (and its error)."""
+    code = raw.get("code")
+    if code is None:
+        return True
+    codings = code.get("coding", []) if isinstance(code, dict) else None
+    if not isinstance(codings, list) or not all(isinstance(c, dict) for c in codings):
+        return False
+    return not any((c.get("system"), c.get("code")) in codes.orders for c in codings)

@@ -19,6 +19,7 @@ from backtriage.fhir import (
     Reading,
     entries,
     lumbar_imaging,
+    other_order,
     parse_resource,
     read_record,
 )
@@ -244,11 +245,13 @@ class Caller:
             wanted = set(selections)
         found = []
         for where, raw in entries(bundle, "context.draftOrders"):
-            if raw.get("resourceType") != "ServiceRequest":
+            # only the orders read are validated: the session's other orders (and, for
+            # order-select, those not just selected) are not this service's to judge
+            if raw.get("resourceType") != "ServiceRequest" or other_order(raw, self.codes):
+                continue
+            if wanted is not None and f"ServiceRequest/{raw.get('id')}" not in wanted:
                 continue
             model = parse_resource(raw, where)
-            if wanted is not None and f"ServiceRequest/{model.id}" not in wanted:  # type: ignore[attr-defined]
-                continue
             order = lumbar_imaging(model, raw, self.codes)
             if order is not None:
                 found.append(order)
