@@ -47,6 +47,10 @@ def check_cards(body: dict[str, Any]) -> None:
                 for action in suggestion.get("actions", []):
                     assert action["type"] in ("create", "update", "delete")
                     assert action["description"]
+                    if action["type"] == "delete":  # a relative reference: Type/id
+                        assert re.fullmatch(
+                            r"ServiceRequest/[A-Za-z0-9\-.]{1,64}", action["resourceId"]
+                        )
         for reason in card.get("overrideReasons", []):
             assert reason["code"] and reason["system"] and reason["display"]
         check_cited(card["detail"])
@@ -147,6 +151,16 @@ def test_a_rating_for_a_red_flag_does_not_say_it_assumes_none(insecure: Any) -> 
     # the Argonaut vector: no red flag recorded, and the card says the rating rests on that
     (plain,) = insecure.post(SIGN, json=f.argonaut_lbp()).json()["cards"]
     assert "The rating assumes no red flag" in plain["detail"]
+
+
+def test_an_order_without_an_id_gets_no_suggestion_to_remove_it(insecure: Any) -> None:
+    order = f.order("72148")
+    del order["id"]
+    result = insecure.post(SIGN, json=f.order_sign(order)).json()
+    check_cards(result)
+    (card,) = result["cards"]  # the advice stands; there is no order to point a removal at
+    assert "suggestions" not in card and "selectionBehavior" not in card
+    assert ratings(result) == ["not-appropriate"]
 
 
 def test_order_select_rates_only_selected_lumbar_orders(insecure: Any) -> None:

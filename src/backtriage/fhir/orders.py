@@ -20,8 +20,9 @@ class ImagingOrder:
     procedure: str | None
 
     @property
-    def reference(self) -> str:
-        return f"ServiceRequest/{self.model.id}" if self.model.id else "ServiceRequest"
+    def reference(self) -> str | None:
+        """``ServiceRequest/id``; None for an order sent without an id (nothing to point at)."""
+        return f"ServiceRequest/{self.model.id}" if self.model.id else None
 
 
 def lumbar_imaging(order_model: Any, raw: dict[str, Any], codes: FhirCodes) -> ImagingOrder | None:

@@ -206,39 +206,6 @@ def order_cards(
                 *(_red_flag_lines(assessment, knowledge, cite) or ["- (all screened)"]),
                 *_references(cite, knowledge),
             ]
-            remove = {
-                "type": "delete",
-                "description": f"Remove the draft order for {display}",
-                "resourceId": rating.order.reference,
-            }
-            suggestions: list[dict[str, Any]] = [
-                {
-                    "label": f"Remove the order for {display}",
-                    "uuid": str(uuid.uuid4()),
-                    "isRecommended": True,
-                    "actions": [remove],
-                }
-            ]
-            for procedure in rating.alternatives:
-                resource = alternative_orders.get(procedure)
-                if resource is None:
-                    continue
-                # "instead": a suggestion's actions are applied together, and the user may
-                # accept only one suggestion, so the replacement removes the order itself
-                suggestions.append(
-                    {
-                        "label": f"Order {procedure} instead",
-                        "uuid": str(uuid.uuid4()),
-                        "actions": [
-                            remove,
-                            {
-                                "type": "create",
-                                "description": f"Order {procedure}",
-                                "resource": resource,
-                            },
-                        ],
-                    }
-                )
             card = _card(
                 summary(f"{display}: usually not appropriate for this low back pain (ACR 2021)"),
                 "warning",
@@ -246,8 +213,10 @@ def order_cards(
                 knowledge,
                 report_url,
             )
-            card["suggestions"] = suggestions
-            card["selectionBehavior"] = "at-most-one"
+            suggestions = _suggestions(rating, display, alternative_orders)
+            if suggestions:  # none for an order sent without an id: a removal must name it
+                card["suggestions"] = suggestions
+                card["selectionBehavior"] = "at-most-one"
             card["overrideReasons"] = [
                 {"system": OVERRIDE_SYSTEM, "code": code, "display": text}
                 for code, text in OVERRIDE_REASONS
@@ -265,6 +234,41 @@ def order_cards(
             )
             out.append((card, "order-unrated"))
     return out
+
+
+def _suggestions(
+    rating: OrderRating, display: str, alternative_orders: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Remove the order, or replace it with a study rated Usually Appropriate.  "Instead": a
+    suggestion's actions are applied together and the user accepts at most one suggestion, so
+    a replacement removes the order itself."""
+    if rating.order.reference is None:
+        return []
+    remove = {
+        "type": "delete",
+        "description": f"Remove the draft order for {display}",
+        "resourceId": rating.order.reference,
+    }
+    suggestions: list[dict[str, Any]] = [
+        {
+            "label": f"Remove the order for {display}",
+            "uuid": str(uuid.uuid4()),
+            "isRecommended": True,
+            "actions": [remove],
+        }
+    ]
+    for procedure in rating.alternatives:
+        resource = alternative_orders.get(procedure)
+        if resource is not None:
+            create = {"type": "create", "description": f"Order {procedure}", "resource": resource}
+            suggestions.append(
+                {
+                    "label": f"Order {procedure} instead",
+                    "uuid": str(uuid.uuid4()),
+                    "actions": [remove, create],
+                }
+            )
+    return suggestions
 
 
 def _card(
