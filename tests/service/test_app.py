@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from backtriage.service import Settings, Store, create_app
 from tests.conftest import _ASSESSMENT_VALIDATOR
+from tests.service import fixtures as f
 
 
 def test_assess_json_matches_the_contract(insecure: Any) -> None:
@@ -76,3 +82,26 @@ def test_insecure_warning_is_printed_once(db_path: str) -> None:
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert run.stderr.count("NOT authenticated") == 1, run.stderr
+
+
+def test_a_body_over_the_limit_is_413_before_it_is_read(db_path: str) -> None:
+    settings = Settings(db=db_path, insecure_no_auth=True, max_body_bytes=20_000)
+    store = Store(db_path)
+    url = "/cds-services/backtriage-lumbar-imaging-sign"
+    content = json.dumps(f.argonaut_lbp()).encode()
+    assert len(content) < 20_000
+    big = json.dumps({**f.argonaut_lbp(), "extension": {"x": "a" * 30_000}}).encode()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        yield from (big[i : i + 4096] for i in range(0, len(big), 4096))
+
+    with TestClient(create_app(settings, store=store)) as client:
+        headers = {"content-type": "application/json"}
+        assert client.post(url, content=content, headers=headers).status_code == 200
+        for body in (big, chunks()):
+            response = client.post(url, content=body, headers=headers)
+            assert response.status_code == 413
+            (issue,) = response.json()["issue"]
+            assert issue["code"] == "too-long" and "20000 bytes" in issue["diagnostics"]
+        assert client.post("/assess", content=big, headers=headers).status_code == 413
+    store.close()

@@ -1,6 +1,7 @@
 """The app factory: thin routes (parse, call one function, render) and the error mapping —
 input errors 400, bad credentials 401 without detail, unknown service 404, missing prefetch 412,
-each with an OperationOutcome; never a 5xx for anything a client sends."""
+a body over the size limit 413, each with an OperationOutcome; never a 5xx for anything a client
+sends."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backtriage import api
 from backtriage.api import default_knowledge, parse_case
@@ -67,7 +69,8 @@ def create_app(
         version=knowledge.version,
     )
     app.state.store = store
-    app.add_middleware(
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(  # outside the limit, so a browser client can read a 413
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
@@ -142,7 +145,9 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     def _http_error(_: Request, exc: HTTPException) -> Response:
-        code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
+        code = {404: "not-found", 405: "not-supported", 413: "too-long"}.get(
+            exc.status_code, "processing"
+        )
         return operation_outcome(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
@@ -256,6 +261,42 @@ def create_app(
     # The clinicians' web page (intake form, live assessment, report, handout) at "/".
     app.include_router(web_router)
     return app
+
+
+class BodyLimit:
+    """Refuses a request body over ``limit`` bytes with 413: at once when its Content-Length
+    says so, else (a chunked body) as soon as the bytes received pass it, so no client can
+    make a worker hold an unbounded body (they are read before the token is checked)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refusal()(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413, self._refusal_text())  # answered by _http_error
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _refusal_text(self) -> str:
+        return f"the request body is over {self.limit} bytes, the most this service reads"
+
+    def _refusal(self) -> Response:
+        return operation_outcome(413, "too-long", self._refusal_text())
 
 
 async def _plain_json(request: Request, model: type[_Model]) -> _Model | None:

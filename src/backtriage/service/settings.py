@@ -56,4 +56,7 @@ class Settings:
     fhir_timeout_s: float = 5.0
     jwt_leeway_s: int = 30
     report_ttl_days: int = 7
+    # A larger request body is refused (413) before it is read whole, authenticated or not;
+    # a generous bound on a CDS Hooks call (a prefetch with every note of a long record).
+    max_body_bytes: int = 32 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
