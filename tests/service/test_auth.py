@@ -82,6 +82,15 @@ def test_attacks_are_401_without_detail(secure: Any, name: str) -> None:
     assert response.content == b""
 
 
+def test_the_scheme_name_is_case_insensitive(secure: Any) -> None:
+    # RFC 7235 §2.1: the auth-scheme is a case-insensitive token ("bearer", "BEARER")
+    for scheme in ("bearer", "BEARER"):
+        headers = {"Authorization": f"{scheme} {keys.token(AUD)}"}
+        assert secure.post(URL, json=f.argonaut_lbp(), headers=headers).status_code == 200
+    headers = {"Authorization": f"Basic {keys.token(AUD)}"}
+    assert secure.post(URL, json=f.argonaut_lbp(), headers=headers).status_code == 401
+
+
 def test_replayed_jti_is_401(secure: Any) -> None:
     token = keys.token(AUD)
     assert call(secure, token).status_code == 200

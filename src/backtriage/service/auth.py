@@ -84,9 +84,10 @@ class Verifier:
 
     def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
         """The verified claims, or :class:`Unauthorized`."""
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer":  # a case-insensitive name (RFC 7235 §2.1)
             raise Unauthorized
-        token = authorization.removeprefix("Bearer ").strip()
+        token = token.strip()
         try:  # header and claims in one parse (to pick the key); verified below
             decoded = jwt.decode_complete(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
