@@ -3,6 +3,7 @@ actions, the Argonaut PAMA low back pain vector, errors."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -339,6 +340,15 @@ def test_malformed_json_says_where_and_what_to_send(insecure: Any) -> None:
         "column 14; send one JSON object"
     )
     assert "patientId" not in issue["diagnostics"]  # the body's text is never echoed
+
+
+@pytest.mark.parametrize("headers", [{}, {"content-type": "text/plain"}])
+def test_a_body_not_sent_as_json_says_so(insecure: Any, headers: dict[str, str]) -> None:
+    # the JSON itself is fine: what to fix is the Content-Type, and the answer says so
+    response = insecure.post(SIGN, content=json.dumps(f.argonaut_lbp()), headers=headers)
+    assert response.status_code == 400
+    (issue,) = response.json()["issue"]
+    assert "Content-Type: application/json" in issue["diagnostics"]
 
 
 def test_invalid_fhir_is_400_naming_the_resource(insecure: Any) -> None:

@@ -125,7 +125,14 @@ def create_app(
         return operation_outcome(400, "invalid", str(exc))
 
     @app.exception_handler(RequestValidationError)
-    def _shape_error(_: Request, exc: RequestValidationError) -> Response:
+    def _shape_error(request: Request, exc: RequestValidationError) -> Response:
+        if isinstance(exc.body, bytes):  # FastAPI reads a body as JSON only when it is labelled so
+            kind = (request.headers.get("content-type") or "no Content-Type")[:100]
+            return operation_outcome(
+                400,
+                "structure",
+                f"body: not read as JSON ({kind}); send it with Content-Type: application/json",
+            )
         problems = []
         for error in exc.errors()[:5]:
             if error.get("type") == "json_invalid":
