@@ -158,3 +158,31 @@ def test_a_next_page_elsewhere_is_not_followed(insecure: Any, fhir_server: str) 
     response = insecure.post(SIGN, json=body)  # the token is never sent to another server
     assert response.status_code == 412
     assert not any("_getpages" in path for path, _ in SEEN)
+
+
+@pytest.mark.parametrize("patient", ["Patient/p1/_history/2", "p 1/../p2", "p1?x=1"])
+def test_a_patient_id_that_is_no_fhir_id_is_400_not_a_query(
+    insecure: Any, fhir_server: str, patient: str
+) -> None:
+    # its last segment is not the patient: no query is made with it
+    SEEN.clear()
+    body = f.argonaut_lbp()
+    body["context"]["patientId"] = patient
+    del body["prefetch"]["conditions"]
+    body["fhirServer"], body["fhirAuthorization"] = fhir_server, auth()
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 400
+    assert "context.patientId" in response.json()["issue"][0]["diagnostics"]
+    assert SEEN == []
+
+
+def test_a_patient_reference_fills_the_template_with_its_id(
+    insecure: Any, fhir_server: str
+) -> None:
+    SEEN.clear()
+    body = f.argonaut_lbp()
+    body["context"]["patientId"] = "Patient/p1"
+    del body["prefetch"]["conditions"]
+    body["fhirServer"], body["fhirAuthorization"] = fhir_server, auth()
+    assert insecure.post(SIGN, json=body).status_code == 200
+    assert [path for path, _ in SEEN] == ["/fhir/Condition?patient=p1"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from backtriage.fhir import questionnaire
+from backtriage.fhir import FhirError, questionnaire
 
 BASE_TEMPLATES = {
     "patient": "Patient/{{context.patientId}}",
@@ -80,11 +80,19 @@ def resolve(
 
 
 def _fill(template: str, context: dict[str, Any]) -> str:
+    """The template's query for this context.  A token's value must be a FHIR id, or a
+    reference ``Type/id`` (its id is used): the last segment of any other path is not the
+    resource meant (``Patient/1/_history/2``), so that is an input error, not a query."""
+
     def value(match: re.Match[str]) -> str:
         found = context.get(match.group(1))
-        if not isinstance(found, str) or not _FHIR_ID.match(found.split("/")[-1]):
-            raise PrefetchMissing(match.group(1))
-        return found.split("/")[-1]
+        kind, _, fhir_id = found.rpartition("/") if isinstance(found, str) else ("", "", "")
+        if "/" in kind or not _FHIR_ID.match(fhir_id):
+            raise FhirError(
+                f"context.{match.group(1)} must be a FHIR id (or Type/id) to fetch what the "
+                f"prefetch query {template.split('?')[0]!r} asks for"
+            )
+        return fhir_id
 
     return re.sub(r"\{\{context\.(\w+)\}\}", value, template)
 
