@@ -81,3 +81,17 @@ def test_unreadable_yaml_is_a_knowledge_error(tmp_path: Path) -> None:
     (root / "context.yaml").write_text("modifiers: [\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"context\.yaml: cannot be read"):
         load_rules(_tokenize, root)
+
+
+def test_a_broken_forms_file_is_reported(tmp_path: Path) -> None:
+    root = _copy_rules(tmp_path)
+    forms = root / "forms.yaml"
+    data = yaml.safe_load(forms.read_text(encoding="utf-8"))
+    data["boxes"]["ticked"] = []
+    data["answers"]["maybe_words"] = ["maybe"]
+    forms.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_rules(_tokenize, root)
+    text = str(info.value)
+    assert "forms.yaml: boxes.ticked" in text
+    assert "forms.yaml: answers.maybe_words" in text

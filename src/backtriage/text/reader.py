@@ -6,6 +6,8 @@ the mentions of each finding into one state:
 
 - a family, hypothetical, uncertain or (for non-history findings) past mention sets nothing
   and is listed in ``uncertain``;
+- a mention in a form's item reads as its box or answer says (:mod:`.forms`): an unticked box
+  or an unanswered question sets nothing (it is not a denial) and is listed in ``uncertain``;
 - a finding mentioned both present and absent is read as present — the safer reading for a
   screen that must never under-triage (this includes "initially denied X; on re-questioning
   reports X") — and the contradiction is listed in ``conflicts``.
@@ -22,6 +24,7 @@ from typing import Literal, TypeVar
 
 from backtriage.case import Evidence
 from backtriage.errors import TextError
+from backtriage.text.forms import FormFinder, FormItem
 from backtriage.text.language import looks_english
 from backtriage.text.pipeline import QUERY_MARKS, Mention, Modifier, Pipeline, blank_english
 from backtriage.text.reading import Conflict, Reading, State, Uncertain, Why
@@ -100,6 +103,7 @@ class TextReader:
         self._pipeline = _build()
         self.rules: Rules = self._pipeline.rules
         self._sections = SectionFinder(self.rules.sections)
+        self._forms = FormFinder(self.rules.forms)
         # Per concept: every finding it speaks of (implied ones last), and its own findings
         # (``Concept`` computes both lists on each call).
         self._findings_of = {
@@ -169,6 +173,7 @@ class TextReader:
     # --- findings ------------------------------------------------------------------------
     def _judge_source(self, source: Source, text: str, order0: int) -> list[_Judged]:
         index = SectionIndex(self._sections.find(text))
+        forms = self._forms.find(text)
         out: list[_Judged] = []
         for mention in self._pipeline.mentions(text):
             concept = self.rules.concepts.get(mention.concept)
@@ -176,9 +181,14 @@ class TextReader:
                 continue
             section = index.at(mention.start)
             policy = section.section.policy if section is not None else "none"
+            item = forms.at(mention.start) if forms else None
+            if item is not None:
+                mention = forms.own(mention, item, text)
             all_findings, own_findings = self._findings_of[mention.concept]
             for finding in all_findings:
                 state, why = self._judge(text, mention, concept, finding, policy)
+                if item is not None:
+                    state, why = _answered(item, state, why)
                 if finding not in own_findings and state != "present":
                     continue  # an implied finding follows only a positive mention
                 start, end, detail = _evidence(mention, concept, state, why)
@@ -314,7 +324,31 @@ _WHY_TEXT: dict[Why, str] = {
     "non_specific": "too vague to say which finding: ask",
     "qualified": "a normal finding stated with a qualification: not read as absent",
     "unclear_list": "a 'no' before a comma may not reach it ('no fever, numbness'): ask",
+    "unanswered": "a form's box left unticked or its question unanswered (not a denial): ask",
+    "unclear_form": "a form's answer that cannot be read with confidence: ask",
 }
+
+
+def _answered(
+    item: FormItem, state: State | None, why: Why | None
+) -> tuple[State | None, Why | None]:
+    """A mention in a form's item, judged as written, then as the form answers it.
+
+    Ticked (or "yes"), the item reads as written ("[x] No fever" is a denial).  Ticked "no", a
+    plain or vague statement is denied ("Bladder or bowel problems: Y [ ] N [x]"); a denial
+    answered "no" is not read (a double negative).  Not ticked, not answered, or unclear: not
+    read, whatever it says ("[ ] No fever" is no denial).  Someone else's, a past or a
+    hypothetical item stays so whatever the answer.
+    """
+    if item.answer == "yes" or why in _NOT_THE_PATIENTS_NOW:
+        return state, why
+    if item.answer == "no" and (state == "present" or why == "non_specific"):
+        return "absent", None
+    return None, "unclear_form" if item.answer in ("no", "unclear") else "unanswered"
+
+
+# Whys that say the mention is not about the patient now: a form's answer does not change them.
+_NOT_THE_PATIENTS_NOW: frozenset[Why | None] = frozenset({"family", "hypothetical", "historical"})
 
 _LIST_WORD = re.compile(r"(?<![a-z])(?:or|and|nor)(?![a-z])|/", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.;:!?\n]")

@@ -10,7 +10,15 @@ from backtriage.case import Evidence
 
 State = Literal["present", "absent"]
 Why = Literal[
-    "family", "hypothetical", "uncertain", "historical", "non_specific", "qualified", "unclear_list"
+    "family",
+    "hypothetical",
+    "uncertain",
+    "historical",
+    "non_specific",
+    "qualified",
+    "unclear_list",
+    "unanswered",
+    "unclear_form",
 ]
 
 

@@ -6,7 +6,8 @@ The files live in ``backtriage/text/data`` and are read through ``importlib.reso
 - ``classes.yaml``: named word classes for the phrase notation (see :mod:`.phrases`);
 - ``targets/*.yaml``: concepts (what a phrase means: which findings, present or absent);
 - ``context.yaml``: ConText modifiers (negation, uncertainty, family, hypothetical, history);
-- ``sections.yaml``: section headers and what a section does to the findings under it.
+- ``sections.yaml``: section headers and what a section does to the findings under it;
+- ``forms.yaml``: the checkbox marks and answer words of a form pasted as text.
 
 A broken file raises :class:`backtriage.errors.KnowledgeError` listing every problem.
 """
@@ -138,6 +139,29 @@ class SectionsFile(_Strict):
     sections: list[Section]
 
 
+class FormBoxes(_Strict):
+    """Checkbox marks as written ("[x]", "( )", "☐"), by what they say."""
+
+    ticked: list[str] = Field(min_length=1)
+    unticked: list[str] = Field(min_length=1)
+    unclear: list[str] = Field(default_factory=list)
+
+
+class FormAnswers(_Strict):
+    """The option words of a form's question ("Y [ ] N [x]")."""
+
+    yes_words: list[str] = Field(min_length=1)
+    no_words: list[str] = Field(min_length=1)
+    unsure_words: list[str] = Field(default_factory=list)
+
+
+class FormsFile(_Strict):
+    schema_version: Literal[1]
+    boxes: FormBoxes
+    blank: str = Field(min_length=1)
+    answers: FormAnswers
+
+
 @dataclass(frozen=True)
 class CompiledRule:
     """One token pattern, with the rule and the readable phrase it came from."""
@@ -159,6 +183,7 @@ class Rules:
     modifiers: list[Modifier] = field(default_factory=list)
     modifier_patterns: list[CompiledRule] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    forms: FormsFile | None = None
 
     @property
     def finding_ids(self) -> list[str]:
@@ -299,6 +324,7 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
     sections = _load(root, "sections.yaml", SectionsFile, problems)
     if sections is not None:
         rules.sections = list(sections.sections)
+    rules.forms = _load(root, "forms.yaml", FormsFile, problems)
 
     if problems:
         raise KnowledgeError(problems)
