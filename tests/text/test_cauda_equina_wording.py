@@ -117,8 +117,9 @@ from backtriage.text import TextReader
         ("cant controll my bowls", "fecal_incontinence"),
         ("didnt know it was happening until it was in my pants", "fecal_incontinence"),
         # Both legs.
-        ("both my legs feel like jelly", "bilateral_leg_weakness"),
-        ("My legs have gone to jelly", "bilateral_leg_weakness"),
+        # Jelly legs that give way: the giving way says weakness.
+        ("legs feel like jelly and keep giving way", "bilateral_leg_weakness"),
+        ("my legs go wobbly and give way", "bilateral_leg_weakness"),
         ("legs feel heavy like lead, both of them", "bilateral_leg_weakness"),
         ("dragging both feet", "bilateral_leg_weakness"),
         ("Drags his feet when walking", "bilateral_leg_weakness"),
@@ -194,3 +195,44 @@ def test_asked(reader: TextReader, note: str, findings: set[str]) -> None:
     reading = reader.read(note=note)
     assert not set(reading.findings) & findings
     assert {u.finding for u in reading.uncertain if u.why == "non_specific"} == findings
+
+
+@pytest.mark.parametrize(
+    ("note", "findings"),
+    [
+        # Jelly or wobbly legs: a lay description of weakness, tiredness or unsteadiness.  A
+        # possible weakness, to ask: not a confirmed red flag, and not absent.
+        ("my legs feel like jelly", {"bilateral_leg_weakness"}),
+        ("both my legs feel like jelly", {"bilateral_leg_weakness"}),
+        ("My legs have gone to jelly", {"bilateral_leg_weakness"}),
+        ("my legs turned to jelly", {"bilateral_leg_weakness"}),
+        ("my legs are like jelly", {"bilateral_leg_weakness"}),
+        ("jelly legs since yesterday", {"bilateral_leg_weakness"}),
+        ("legs like jelly when I walk", {"bilateral_leg_weakness"}),
+        ("my legs feel wobbly", {"bilateral_leg_weakness"}),
+        ("no jelly legs", {"bilateral_leg_weakness"}),
+        (
+            "my left leg feels like jelly",
+            {
+                "knee_extension_weakness",
+                "great_toe_extension_weakness",
+                "ankle_dorsiflexion_weakness",
+                "plantarflexion_weakness",
+                "multilevel_motor_deficit",
+            },
+        ),
+    ],
+)
+def test_jelly_legs_are_a_possible_weakness(
+    reader: TextReader, note: str, findings: set[str]
+) -> None:
+    reading = reader.read(note=note)
+    assert not set(reading.findings) & findings
+    assert {u.finding for u in reading.uncertain if u.why == "uncertain"} == findings
+
+
+def test_jelly_legs_leave_a_stated_weakness_as_it_is(reader: TextReader) -> None:
+    for note in ("Legs feel like jelly. Power 3/5 both legs.", "legs like jelly, both legs weak"):
+        assert reader.read(note=note).findings.get("bilateral_leg_weakness") == "present", note
+    findings = reader.read(note="Power 5/5 both legs. Legs feel like jelly.").findings
+    assert findings.get("bilateral_leg_weakness") == "absent"

@@ -214,7 +214,9 @@ class TextReader:
         negated = negated or policy == "negated_list"
         family = "FAMILY" in cats or policy == "family"
         hypothetical = "HYPOTHETICAL" in cats or policy == "hypothetical"
-        possible = "POSSIBLE_EXISTENCE" in cats and not _answered_yes(text, mention)
+        possible = concept.possible or (
+            "POSSIBLE_EXISTENCE" in cats and not _answered_yes(text, mention)
+        )
         historical = "HISTORICAL" in cats or policy == "historical"
         if family:
             return None, "family"

@@ -78,6 +78,9 @@ class Concept(_Strict):
     # A vague phrase ("bladder problems") cannot say which of its findings is present: a
     # positive mention is listed as uncertain; an explicit denial sets them all absent.
     vague: bool = False
+    # A lay description that may or may not mean its findings ("my legs feel like jelly": weak,
+    # tired or unsteady): read as possible, like "?weakness", whether stated or denied.
+    possible: bool = False
     # "adjacent": only a denial right next to the phrase negates it.  For exam phrases that
     # carry their own abnormal qualifier ("EHL 4/5", "reduced ankle jerk", "SLR positive"),
     # where a list denial earlier in the sentence ("no saddle anaesthesia, EHL 4/5") must not
