@@ -132,3 +132,57 @@ GUARDS = [
 @pytest.mark.parametrize(("note", "finding", "state"), GUARDS)
 def test_guards(reader, note: str, finding: str, state: str) -> None:
     assert reader.read(note=note).findings.get(finding, "unknown") == state
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        # The injection is not named, and a prescribed medicine, diabetes or a self-injection
+        # site in the same sentence may be what is injected: asked, neither drug use nor denied.
+        "Diabetic on insulin, I inject twice a day",
+        "I'm diabetic and I inject twice a day",
+        "Type 1 diabetes - I inject four times a day",
+        "I inject it twice a day - insulin",
+        "I inject into my stomach",
+        "diabetic, uses needles",
+    ],
+)
+def test_an_unnamed_injection_beside_a_medicine_is_asked(reader, note: str) -> None:
+    reading = reader.read(note=note)
+    assert "iv_drug_use" not in reading.findings
+    assert ("iv_drug_use", "uncertain") in [(u.finding, u.why) for u in reading.uncertain]
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "I inject my biologic every fortnight",
+        "I inject biologics for my psoriasis",
+        "I inject my weight loss jab weekly",
+        "I use needles for my insulin",
+    ],
+)
+def test_an_injected_medicine_is_no_drug_use(reader, note: str) -> None:
+    reading = reader.read(note=note)
+    assert reading.findings == {}, reading.findings
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        # A drug named, or nothing beside the injection: injection drug use, as before.
+        "Diabetic, I inject heroin",
+        "I inject heroin and insulin",
+        "diabetic, also injects heroin",
+        "on insulin. I inject",
+        "I inject",
+        "uses needles",
+        "injects drugs",
+        "IVDU",
+        # Sharing needles, a needle exchange.
+        "shares needles",
+        "uses the needle exchange",
+    ],
+)
+def test_injection_drug_use_stays_present(reader, note: str) -> None:
+    assert reader.read(note=note).findings.get("iv_drug_use") == "present"
