@@ -117,6 +117,11 @@ from backtriage.text import TextReader
         ("cant controll my bowls", "fecal_incontinence"),
         ("didnt know it was happening until it was in my pants", "fecal_incontinence"),
         # Both legs.
+        # A form asks the patient: the second person.
+        ("numbness around your back passage", "saddle_anesthesia"),
+        ("numb between your legs", "saddle_anesthesia"),
+        ("tingling around your bottom", "saddle_anesthesia"),
+        ("you pooed yourself", "fecal_incontinence"),
         # Jelly legs that give way: the giving way says weakness.
         ("legs feel like jelly and keep giving way", "bilateral_leg_weakness"),
         ("my legs go wobbly and give way", "bilateral_leg_weakness"),

@@ -201,3 +201,16 @@ def test_the_evidence_quotes_the_answer(reader: TextReader) -> None:
     reading = reader.read(note=text)
     assert reading.findings == {"saddle_anesthesia": "absent"}
     assert [e.text for e in reading.evidence["saddle_anesthesia"]] == [text]
+
+
+def test_a_questionnaire_in_the_second_person(reader: TextReader) -> None:
+    # Intake forms ask the patient: "your back passage", "between your legs", "wet yourself".
+    note = (
+        "Do you have numbness around your back passage or genitals?  Yes [x]  No [ ]\n"
+        "Any tingling between your legs?  Yes [ ]  No [x]\n"  # (a second "no" hides no "yes")
+        "Have you wet yourself?  Yes [x]  No [ ]\n"
+        "Have you lost control of your bowels?  Yes [ ]  No [ ]\n"
+    )
+    reading = reader.read(note=note)
+    assert reading.findings == {"saddle_anesthesia": "present", "urinary_incontinence": "present"}
+    assert {u.finding for u in reading.uncertain if u.why == "unanswered"} == {"fecal_incontinence"}
