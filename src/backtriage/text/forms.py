@@ -74,6 +74,14 @@ def _has_words(text: str) -> bool:
     return _LETTER.search(text) is not None
 
 
+def _last_letter(text: str) -> int:
+    """The offset of the last letter in ``text`` (-1 if none)."""
+    for i in range(len(text) - 1, -1, -1):
+        if _LETTER.match(text[i]):
+            return i
+    return -1
+
+
 class FormFinder:
     """Finds the answered items of the forms in a text, from the marks of ``forms.yaml``."""
 
@@ -147,7 +155,11 @@ class FormFinder:
 
     def _options(self, line: str, boxes: list[_Mark]) -> list[list[_Mark]] | None:
         """The line's boxes as answer options, grouped by question; None if they are not."""
-        before = [self._word_before.search(line, 0, box.start) for box in boxes]
+        # (An answer word and its box are a few characters apart: a long line is not searched
+        # from its start for each box.)
+        before = [
+            self._word_before.search(line, max(0, box.start - 20), box.start) for box in boxes
+        ]
         after = [self._word_after.match(line, box.end) for box in boxes]
         if all(before):
             options = [
@@ -172,9 +184,9 @@ class FormFinder:
         if not all(before):
             # "[x] No fever" is a checklist item: a box then a word is an option only in a
             # group of two or more ("[ ] Yes [x] No"), or last on its line ("Fever? [x] Yes").
-            for group in groups:
-                if len(group) < 2 and _has_words(line[group[-1].end :]):
-                    return None
+            last_word = _last_letter(line)
+            if any(len(group) < 2 and group[-1].end <= last_word for group in groups):
+                return None
         return groups
 
     def _option(self, word: str, box: Answer) -> Answer:

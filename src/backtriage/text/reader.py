@@ -146,6 +146,8 @@ class TextReader:
         evidence: dict[str, list[Evidence]] = {}
         self._read_values(readable, today, fields, evidence, warnings)
         findings, conflicts = _resolve(judged, evidence, dict(readable), warnings)
+        # Only the listed ones are built: a pasted form may leave thousands of boxes unticked.
+        not_set = [j for j in judged if j.state is None]
         uncertain = [
             Uncertain(
                 finding=j.finding,
@@ -153,14 +155,12 @@ class TextReader:
                 evidence=j.evidence,
                 detail=_WHY_TEXT[j.why or "uncertain"],
             )
-            for j in judged
-            if j.state is None
+            for j in not_set[:MAX_UNCERTAIN]
         ]
-        if len(uncertain) > MAX_UNCERTAIN:
+        if len(not_set) > MAX_UNCERTAIN:
             warnings.append(
-                f"{len(uncertain) - MAX_UNCERTAIN} more uncertain mentions were not listed"
+                f"{len(not_set) - MAX_UNCERTAIN} more uncertain mentions were not listed"
             )
-            uncertain = uncertain[:MAX_UNCERTAIN]
         return Reading(
             findings=findings,
             evidence=evidence,
