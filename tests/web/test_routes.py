@@ -124,6 +124,27 @@ def test_a_case_error_is_shown_beside_the_form_not_as_a_server_error(client: Any
     assert 'role="alert"' in fragment.text
 
 
+def test_text_the_reader_refuses_is_shown_beside_the_form(client: Any) -> None:
+    """A pasted note the text reader cannot read (binary, NUL bytes) is an input error like any
+    other: said beside the form, with what was typed kept, never a server error (in the full
+    service that was a FHIR OperationOutcome in place of the page)."""
+    pasted = "Back pain 3 days.\x00\x01\x02 Saddle numbness."
+    r = client.post("/", data={"age": "44", "note": pasted})
+    assert r.status_code == 422
+    assert 'role="alert"' in r.text
+    assert "the note contains NUL bytes" in text(r.text)
+    assert 'value="44"' in r.text and "Saddle numbness." in r.text  # kept, to be corrected
+    assert re.search(r'<textarea id="note" aria-invalid="true"', r.text)
+    assert '<a href="#note">' in r.text
+    fragment = client.post("/web/assessment", data={"complaint": pasted})
+    assert fragment.status_code == 200  # htmx swaps 2xx only: the message must reach the pane
+    assert "the complaint contains NUL bytes" in text(fragment.text)
+    assert not banner(fragment.text)
+    for url in ("/web/report", "/web/handout"):
+        back = client.post(url, data={"note": pasted})
+        assert back.status_code == 422 and "NUL bytes" in text(back.text)
+
+
 def test_out_of_range_values_say_what_to_fix(client: Any) -> None:
     r = client.post("/", data={"age": "130"})
     assert r.status_code == 422 and "age" in text(r.text)

@@ -190,14 +190,17 @@ def read(form: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
 
 
 def invalid_fields(message: str) -> list[str]:
-    """The HTML ids of the fields a case error names ("age: ...; measurements.crp_mg_l: ..."),
-    so the page can mark them invalid and link to them."""
+    """The HTML ids of the fields an input error names ("age: ...; measurements.crp_mg_l: ...",
+    "the note contains NUL bytes..."), so the page can mark them invalid and link to them."""
     ids: list[str] = []
     for part in message.split("; "):
         where = part.split(":", 1)[0].strip()
         name = where.removeprefix("measurements.")
+        text = where.split(" ", 2)  # the text reader's "the note contains NUL bytes..."
         if where.startswith("STarT Back") or where.startswith("start_back"):
             found = "start-back"
+        elif text[0] == "the" and len(text) > 1 and text[1] in ("complaint", "note"):
+            found = text[1]
         elif name in MEASUREMENT_IDS or name in ("age", "duration_days", "duration"):
             found = field_id(name)
         elif name == "conservative_therapy_weeks":

@@ -8,8 +8,9 @@
     GET  /web/static/NAME   vendored assets (not patient data: cacheable)
 
 Privacy: every request with patient data is a POST (nothing clinical in a URL), every page is
-``Cache-Control: no-store``, and nothing here logs or keeps what was submitted.  A case the core
-rejects is shown beside the form with the core's message, never as a server error.
+``Cache-Control: no-store``, and nothing here logs or keeps what was submitted.  Input the core
+rejects (a case error, or text it cannot read) is shown beside the form with the core's message,
+never as a server error.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from backtriage.api import assess_cases, default_knowledge, parse_case
 from backtriage.assessment import Assessment
-from backtriage.errors import CaseError
+from backtriage.errors import CaseError, InputError
 from backtriage.knowledge import Knowledge
 from backtriage.report import to_html
 from backtriage.report.view import build as build_view
@@ -78,7 +79,10 @@ def _outcome(values: dict[str, str], knowledge: Knowledge) -> Outcome:
         return Outcome(values, None, "; ".join([*problems, str(exc)]))
     if problems:
         return Outcome(values, None, "; ".join(problems))
-    (assessment,) = assess_cases([parsed], knowledge, date.today())
+    try:
+        (assessment,) = assess_cases([parsed], knowledge, date.today())
+    except InputError as exc:  # text the reader refuses: binary, NUL bytes, over the size limit
+        return Outcome(values, None, str(exc))
     return Outcome(values, assessment, None)
 
 
