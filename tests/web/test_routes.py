@@ -163,6 +163,26 @@ def test_start_back_needs_all_nine_answers_or_none(client: Any) -> None:
     assert "STarT Back: total 9/9, distress subscale 5/5" in text(full.text)
 
 
+def test_the_live_pane_keeps_the_assessment_while_start_back_is_being_answered(
+    client: Any,
+) -> None:
+    """Answering the nine questions one by one is not an error: while they are incomplete the
+    pane goes on showing the assessment (the emergency stays on screen), unscored, and says which
+    are left.  The explicit submit still asks for all nine or none."""
+    partial = {**CAUDA, "sb1": "1", "sb2": "0"}
+    r = client.post("/web/assessment", data=partial)
+    assert r.status_code == 200
+    assert banner(r.text) == ["emergency"]
+    assert 'role="alert"' not in r.text
+    page = text(r.text)
+    assert "STarT Back: not scored until all nine questions are answered" in page
+    assert "not answered: 3, 4, 5, 6, 7, 8, 9" in page
+    assert "total" not in page.split("Psychosocial risk", 1)[1].split("Follow-up", 1)[0]
+    alone = text(client.post("/web/assessment", data={"sb1": "1"}).text)
+    assert "Type the complaint" in alone and "not answered: 2, 3, 4, 5, 6, 7, 8, 9" in alone
+    assert client.post("/", data=partial).status_code == 422
+
+
 def test_duration_in_weeks_becomes_days(client: Any) -> None:
     from backtriage.web.form import read
 

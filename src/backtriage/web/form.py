@@ -184,9 +184,18 @@ def read(form: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     if all(answered):
         case["start_back"] = [int(a) if a.isdigit() else a for a in answered]
     elif any(answered):
-        missing = ", ".join(str(n) for n, a in enumerate(answered, start=1) if not a)
+        missing = ", ".join(map(str, start_back_unanswered(form)))
         problems.append(f"STarT Back: answer all nine questions or none (not answered: {missing})")
     return case, problems
+
+
+def start_back_unanswered(form: Mapping[str, str]) -> list[int]:
+    """The numbers of the STarT Back questions left unanswered when some, not all, are answered
+    (empty when all nine or none are)."""
+    answered = [form.get(name, "").strip() != "" for name in START_BACK_NAMES]
+    if all(answered) or not any(answered):
+        return []
+    return [n for n, done in enumerate(answered, start=1) if not done]
 
 
 def invalid_fields(message: str) -> list[str]:

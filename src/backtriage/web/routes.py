@@ -63,16 +63,31 @@ class Outcome:
     values: dict[str, str]  # what was submitted, to fill the form in again
     assessment: Assessment | None
     error: str | None
+    notice: str | None = None  # said beside the assessment; not an error
 
     @property
     def empty(self) -> bool:
         return self.assessment is None and self.error is None
 
 
-def _outcome(values: dict[str, str], knowledge: Knowledge) -> Outcome:
-    case, problems = intake.read(values)
+def _outcome(values: dict[str, str], knowledge: Knowledge, *, live: bool = False) -> Outcome:
+    """The assessment of a submitted form, or the message that says what to fix.
+
+    ``live``: the pane updated as the form is filled in.  There the STarT Back questions,
+    answered one at a time, are left out until all nine are (and the pane says so) instead of
+    replacing the assessment with an error at the first answer; a submit still needs all or none.
+    """
+    notice, read = None, values
+    unanswered = intake.start_back_unanswered(values) if live else []
+    if unanswered:
+        left = ", ".join(map(str, unanswered))
+        notice = (
+            f"STarT Back: not scored until all nine questions are answered (not answered: {left})."
+        )
+        read = {k: v for k, v in values.items() if k not in intake.START_BACK_NAMES}
+    case, problems = intake.read(read)
     if not case and not problems:
-        return Outcome(values, None, None)
+        return Outcome(values, None, None, notice)
     try:
         parsed = parse_case(case, knowledge)
     except CaseError as exc:
@@ -83,7 +98,7 @@ def _outcome(values: dict[str, str], knowledge: Knowledge) -> Outcome:
         (assessment,) = assess_cases([parsed], knowledge, date.today())
     except InputError as exc:  # text the reader refuses: binary, NUL bytes, over the size limit
         return Outcome(values, None, str(exc))
-    return Outcome(values, assessment, None)
+    return Outcome(values, assessment, None, notice)
 
 
 async def _read(request: Request) -> dict[str, str]:
@@ -131,7 +146,7 @@ async def submit(request: Request) -> HTMLResponse:
 @router.post("/web/assessment", response_class=HTMLResponse)
 async def live(request: Request) -> HTMLResponse:
     knowledge = default_knowledge()
-    outcome = _outcome(await _read(request), knowledge)
+    outcome = _outcome(await _read(request), knowledge, live=True)
     # 200 even for a case error: htmx swaps only 2xx, and the message belongs in the pane.
     return _page(
         _ENV.get_template("assessment.html.j2").render(**_context(outcome, knowledge, oob=True))
