@@ -149,6 +149,54 @@ def test_a_case_error_is_shown_in_the_pane(page: Any) -> None:
     assert "age" in page.inner_text("#assessment [role=alert]")
 
 
+def test_on_a_phone_the_urgency_is_on_screen_and_nothing_scrolls_sideways(
+    browser: Any, server: str, artifacts: Path
+) -> None:
+    """At phone width the assessment is below the whole form: the urgency must still show where
+    the user is typing, and no line (a long reference link) may widen the page."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, base_url=server)
+    page = context.new_page()
+    page.goto("/")
+    page.fill("#note", CAUDA_NOTE)
+    now = page.locator(".actions #urgency-now")
+    expect(now).to_have_text("EMERGENCY", timeout=TIMEOUT)
+    assert now.is_visible()
+    box = now.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 740
+    page.locator("#assessment .banner.emergency").wait_for(state="attached")
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page scrolls sideways: {width}"
+    page.screenshot(path=str(artifacts / "phone_emergency.png"))
+    page.locator(".actions a.to-assessment").click()
+    expect(page.locator("#assessment .banner.emergency")).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / "phone_assessment.png"))
+    context.close()
+
+
+# Each question whose label is squeezed to a column of words, or runs under its radio buttons.
+SQUEEZED = """() => [...document.querySelectorAll('fieldset.finding')].flatMap(f => {
+  const legend = f.querySelector(':scope > legend').getBoundingClientRect();
+  const choices = f.querySelector('.choices').getBoundingClientRect();
+  const overlap = legend.right > choices.left + 1 && legend.bottom > choices.top + 1
+    && choices.bottom > legend.top + 1;
+  const words = f.querySelector(':scope > legend').textContent.trim().split(/\\s+/).length;
+  return overlap || (legend.height > 70 && words < 25) ? [f.id || legend.top] : [];
+})"""
+
+
+@pytest.mark.parametrize("width", [1366, 375])
+def test_every_question_reads_as_a_line_beside_or_above_its_answers(
+    browser: Any, server: str, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900}, base_url=server)
+    page = context.new_page()
+    page.goto("/")
+    assert page.evaluate(SQUEEZED) == []
+    # Beside the form the assessment is on screen: no link to scroll down to it.
+    assert page.is_visible(".actions a.to-assessment") == (width < 960)
+    context.close()
+
+
 def test_submit_works_with_javascript_off(browser: Any, server: str, artifacts: Path) -> None:
     context = browser.new_context(java_script_enabled=False, base_url=server)
     page = context.new_page()
