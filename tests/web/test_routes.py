@@ -213,6 +213,13 @@ def test_references_are_footnotes_linking_to_pubmed_or_doi(client: Any) -> None:
     assert "pubmed.ncbi.nlm.nih.gov" in page
 
 
+def test_the_laboratory_tests_line_cites_its_references(client: Any) -> None:
+    page = client.post("/", data={"age": "61", "f.history_of_cancer": "present"}).text
+    labs = re.search(r'<p id="labs">(.*?)</p>', page, re.S)
+    assert labs is not None and "CBC, ESR." in labs.group(1)
+    assert re.search(r'<sup class="cite">\[<a href="#ref-\d+"', labs.group(1))
+
+
 def test_the_printable_report_is_the_core_html_report(client: Any) -> None:
     kb = default_knowledge()
     r = client.post("/web/report", data=CAUDA)

@@ -149,6 +149,7 @@ def build(assessment: Assessment, knowledge: Knowledge) -> dict[str, Any]:
     view["imaging_statements"] = statements(assessment.imaging_statements)
     view["acr_variants"] = [{"v": v, "cite": cite(v.citations)} for v in assessment.acr_variants]
     view["labs"] = [LAB_WORDS.get(lab, lab) for lab in assessment.labs]
+    view["labs_cite"] = cite(lab_citations(assessment, knowledge))
     view["management"] = statements(assessment.management)
     view["psychosocial"] = {
         "start_back": assessment.psychosocial.start_back,
@@ -192,6 +193,33 @@ def build(assessment: Assessment, knowledge: Knowledge) -> dict[str, Any]:
         for n, rid in enumerate(cite.order, start=1)
     ]
     return view
+
+
+def lab_citations(assessment: Assessment, knowledge: Knowledge) -> list[str]:
+    """The citations of the statements that ask for the laboratory tests: the action of each
+    suspected condition that asks for one, and each recommendation given that does."""
+    wanted = set(assessment.labs)
+    cited = [
+        ref
+        for c in assessment.conditions
+        if c.status == "suspected" and c.action is not None
+        if wanted & set(knowledge.conditions[c.id].labs)
+        for ref in c.action.citations
+    ]
+    asking = {r.id for r in knowledge.recommendations if wanted & set(r.labs)}
+    given = [
+        *assessment.summary,
+        *assessment.diagnosis,
+        *assessment.evaluation,
+        *assessment.imaging_statements,
+        *assessment.management,
+        *assessment.psychosocial.statements,
+        *assessment.follow_up.statements,
+        *assessment.follow_up.safety_net,
+        *assessment.pitfalls,
+    ]
+    cited += [ref for s in given if s.id in asking for ref in s.citations]
+    return list(dict.fromkeys(cited))
 
 
 def reference_text(ref: Any) -> str:

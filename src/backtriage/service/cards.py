@@ -13,7 +13,13 @@ from typing import Any
 
 from backtriage.assessment import Assessment, Statement
 from backtriage.knowledge import Knowledge
-from backtriage.report.view import LAB_WORDS, STUDY_WORDS, Numbering, reference_text
+from backtriage.report.view import (
+    LAB_WORDS,
+    STUDY_WORDS,
+    Numbering,
+    lab_citations,
+    reference_text,
+)
 from backtriage.service.pama import OrderRating
 
 INDICATOR = {"emergency": "critical", "urgent": "warning", "routine": "info"}
@@ -90,33 +96,6 @@ def _basis(*statements: Statement | None) -> list[str]:
     return next((s.citations for s in statements if s is not None), [])
 
 
-def _lab_citations(assessment: Assessment, knowledge: Knowledge) -> list[str]:
-    """The citations of the statements that ask for the laboratory tests: the action of each
-    suspected condition that asks for one, and each recommendation given that does."""
-    wanted = set(assessment.labs)
-    cited = [
-        ref
-        for c in assessment.conditions
-        if c.status == "suspected" and c.action is not None
-        if wanted & set(knowledge.conditions[c.id].labs)
-        for ref in c.action.citations
-    ]
-    asking = {r.id for r in knowledge.recommendations if wanted & set(r.labs)}
-    given = [
-        *assessment.summary,
-        *assessment.diagnosis,
-        *assessment.evaluation,
-        *assessment.imaging_statements,
-        *assessment.management,
-        *assessment.psychosocial.statements,
-        *assessment.follow_up.statements,
-        *assessment.follow_up.safety_net,
-        *assessment.pitfalls,
-    ]
-    cited += [ref for s in given if s.id in asking for ref in s.citations]
-    return list(dict.fromkeys(cited))
-
-
 def patient_view_card(
     assessment: Assessment, knowledge: Knowledge, report_url: str, recorded: list[str]
 ) -> dict[str, Any] | None:
@@ -158,7 +137,7 @@ def patient_view_card(
         labs = ", ".join(LAB_WORDS.get(lab, lab) for lab in assessment.labs)
         lines += [
             "",
-            f"**Laboratory tests:** {labs}" + _cite(cite, _lab_citations(assessment, knowledge)),
+            f"**Laboratory tests:** {labs}" + _cite(cite, lab_citations(assessment, knowledge)),
         ]
     if assessment.unassessed:
         labels = ", ".join(_label(knowledge, f) for f in assessment.unassessed[:12])

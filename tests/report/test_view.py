@@ -1,0 +1,36 @@
+"""The renderers' view-model: every statement it hands the Markdown and HTML reports (and the web
+page) carries the numbers of the references it rests on."""
+
+from __future__ import annotations
+
+import re
+
+from backtriage.api import assess
+from backtriage.knowledge import Knowledge
+from backtriage.report import to_html, to_markdown
+from backtriage.report.view import build
+
+
+def test_the_laboratory_tests_line_cites_the_statements_that_ask_for_them(kb: Knowledge) -> None:
+    result = assess({"age": 61, "findings": {"history_of_cancer": "present"}})
+    assert result.labs == ["cbc", "esr"]
+    view = build(result, kb)
+    assert view["labs"] == ["CBC", "ESR"]
+    numbers = view["labs_cite"].split(", ")
+    assert numbers and all(n.isdigit() for n in numbers)
+    cited = {r["ref"].id for r in view["references"] if str(r["n"]) in numbers}
+    # The suspected malignancy's action asks for the ESR (Chou 2011; Deyo & Diehl 1988).
+    malignancy = next(c for c in result.conditions if c.id == "malignancy")
+    assert malignancy.action is not None and set(malignancy.action.citations) <= cited
+    markdown = to_markdown(result, kb)
+    assert re.search(r"\*\*Laboratory tests now:\*\* CBC, ESR\. \[[\d, ]+\]", markdown)
+    html = to_html(result, kb)
+    assert re.search(r'Laboratory tests now:</strong> CBC, ESR\. <sup class="cite">\[', html)
+
+
+def test_no_laboratory_test_cites_nothing(kb: Knowledge) -> None:
+    result = assess({"complaint": "Mid-Lower Left Back Pain with Spasms"})
+    assert result.labs == []
+    view = build(result, kb)
+    assert view["labs_cite"] == ""
+    assert "**Laboratory tests now:** none.\n" in to_markdown(result, kb)
