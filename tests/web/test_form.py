@@ -72,3 +72,20 @@ def test_a_case_error_names_the_fields_to_fix() -> None:
         "findings: unknown finding id 'spasm'"
     )
     assert form.invalid_fields(message) == ["age", "m-crp_mg_l", "start-back"]
+
+
+def test_an_error_is_put_in_the_form_s_words(kb: Knowledge) -> None:
+    labels = form.layout(kb).labels
+    message = (
+        "measurements.crp_mg_l: Input should be a valid number (got 'x'); "
+        "the note contains NUL bytes: it looks like binary data, not text; "
+        "findings: unknown finding id 'spasm'"
+    )
+    assert form.in_form_terms(message, labels) == (
+        "CRP (mg/L): Input should be a valid number (got 'x'); "
+        "the note contains NUL bytes: it looks like binary data, not text; "
+        "findings: unknown finding id 'spasm'"
+    )
+    case, problems = form.read({"duration": "-3", "duration_unit": "weeks"})
+    assert case == {}
+    assert problems == ["duration: give a number of days or weeks, 0 or more (got '-3' weeks)"]

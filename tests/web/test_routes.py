@@ -117,7 +117,7 @@ def test_a_case_error_is_shown_beside_the_form_not_as_a_server_error(client: Any
     assert "age" in text(r.text) and "valid integer" in text(r.text)
     assert 'value="two hundred"' in r.text  # kept, to be corrected
     assert re.search(r'<input id="age" aria-invalid="true" aria-describedby="form-error"', r.text)
-    assert '<a href="#age">age</a>' in r.text
+    assert '<a href="#age">Age (years)</a>' in r.text
     fragment = client.post("/web/assessment", data={"f.spasm": "present"})
     assert fragment.status_code == 200  # htmx swaps 2xx only: the message must reach the pane
     assert "did you mean 'spasms'" in text(fragment.text)
@@ -147,10 +147,48 @@ def test_text_the_reader_refuses_is_shown_beside_the_form(client: Any) -> None:
 
 def test_out_of_range_values_say_what_to_fix(client: Any) -> None:
     r = client.post("/", data={"age": "130"})
-    assert r.status_code == 422 and "age" in text(r.text)
+    assert r.status_code == 422 and "Age (years): Input should be less than" in text(r.text)
     r = client.post("/", data={"m.temperature_c": "99"})
-    assert r.status_code == 422 and "temperature_c" in text(r.text)
+    assert r.status_code == 422 and "Temperature (°C): Input should be" in text(r.text)
     assert '<input id="m-temperature_c" aria-invalid="true"' in r.text
+
+
+@pytest.mark.parametrize(
+    ("data", "says", "link"),
+    [
+        (
+            {"m.esr_mm_h": "-1"},
+            "ESR (mm/h): Input should be greater than or equal to 0",
+            "m-esr_mm_h",
+        ),
+        (
+            {"conservative_therapy_weeks": "abc"},
+            "Weeks of conservative therapy: Input should be a valid number",
+            "conservative_therapy_weeks",
+        ),
+        (
+            {"duration": "-2", "duration_unit": "weeks"},
+            "Duration of this episode: give a number of days or weeks, 0 or more (got '-2' weeks)",
+            "duration",
+        ),
+        ({"sb1": "1"}, "STarT Back: answer all nine questions or none", "start-back"),
+    ],
+)
+def test_an_error_names_the_field_as_the_form_labels_it(
+    client: Any, data: dict[str, str], says: str, link: str
+) -> None:
+    """Not the case format's keys ('measurements.esr_mm_h', 'duration_days' in days the user did
+    not type): the label the user sees, in the message and in the link to the field."""
+    r = client.post("/", data=data)
+    assert r.status_code == 422
+    page = text(r.text)
+    assert says in page
+    for key in ("measurements.", "_mm_h:", "duration_days", "conservative_therapy_weeks:"):
+        assert key not in page
+    label = says.split(":", 1)[0]
+    assert f'<a href="#{link}">{label}</a>' in unescape(r.text)
+    fragment = text(client.post("/web/assessment", data=data).text)
+    assert says in fragment or "STarT Back: not scored" in fragment
 
 
 def test_start_back_needs_all_nine_answers_or_none(client: Any) -> None:

@@ -25,6 +25,16 @@ FINDING_PREFIX = "f."
 MEASUREMENT_PREFIX = "m."
 START_BACK_NAMES = tuple(f"sb{n}" for n in range(1, 10))
 DAYS_PER = {"days": 1, "weeks": 7}
+# The plain fields' labels on the page, by HTML id: an error names a field as the user sees it.
+FIELD_LABELS = {
+    "age": "Age (years)",
+    "sex": "Sex",
+    "duration": "Duration of this episode",
+    "complaint": "Complaint",
+    "note": "Clinical note",
+    "conservative_therapy_weeks": "Weeks of conservative therapy",
+    "start-back": "STarT Back",
+}
 
 
 class _Strict(BaseModel):
@@ -83,6 +93,7 @@ class Layout:
     start_back: _StartBack
     measurements: tuple[_Measurement, ...]
     anchors: dict[str, str]  # finding id -> id of the control an "ask next" link jumps to
+    labels: dict[str, str]  # HTML id of a plain field or measurement -> its label on the page
 
 
 def _intake_file() -> _IntakeFile:
@@ -125,7 +136,8 @@ def layout(knowledge: Knowledge) -> Layout:
         Group(c, titles.get(c, c.replace("_", " ").capitalize()), tuple(by_category[c]))
         for c in order
     )
-    return Layout(groups, data.start_back, tuple(data.measurements), anchors)
+    labels = FIELD_LABELS | {field_id(m.id): f"{m.label} ({m.unit})" for m in data.measurements}
+    return Layout(groups, data.start_back, tuple(data.measurements), anchors, labels)
 
 
 def control_id(finding: str, state: str) -> str:
@@ -158,10 +170,15 @@ def read(form: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     if text("duration"):
         unit = text("duration_unit") or "days"
         try:
-            case["duration_days"] = round(float(text("duration")) * DAYS_PER[unit])
+            days = round(float(text("duration")) * DAYS_PER[unit])
         except (ValueError, KeyError, OverflowError):
+            days = -1
+        if days >= 0:
+            case["duration_days"] = days
+        else:  # said here, in the unit typed: the case model would name days the user never saw
             problems.append(
-                f"duration: give a number of days or weeks (got {text('duration')!r} {unit})"
+                f"duration: give a number of days or weeks, 0 or more (got {text('duration')!r} "
+                f"{unit})"
             )
     findings = {
         key.removeprefix(FINDING_PREFIX): value
@@ -203,19 +220,35 @@ def invalid_fields(message: str) -> list[str]:
     "the note contains NUL bytes..."), so the page can mark them invalid and link to them."""
     ids: list[str] = []
     for part in message.split("; "):
-        where = part.split(":", 1)[0].strip()
-        name = where.removeprefix("measurements.")
-        text = where.split(" ", 2)  # the text reader's "the note contains NUL bytes..."
-        if where.startswith("STarT Back") or where.startswith("start_back"):
-            found = "start-back"
-        elif text[0] == "the" and len(text) > 1 and text[1] in ("complaint", "note"):
-            found = text[1]
-        elif name in MEASUREMENT_IDS or name in ("age", "duration_days", "duration"):
-            found = field_id(name)
-        elif name == "conservative_therapy_weeks":
-            found = name
-        else:
-            continue
-        if found not in ids:
+        found = _field_named(part.split(":", 1)[0].strip())
+        if found is not None and found not in ids:
             ids.append(found)
     return ids
+
+
+def in_form_terms(message: str, labels: Mapping[str, str]) -> str:
+    """``message`` with each field it names called by its label on the page ("ESR (mm/h): ..."
+    for "measurements.esr_mm_h: ..."); what it says about the value is the core's, unchanged."""
+    parts = []
+    for part in message.split("; "):
+        where, colon, rest = part.partition(":")
+        found = _field_named(where.strip())
+        if colon and found is not None and found in labels and not where.startswith("the "):
+            part = f"{labels[found]}:{rest}"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _field_named(where: str) -> str | None:
+    """The HTML id of the field an error's place names, if it is one on the form."""
+    name = where.removeprefix("measurements.")
+    text = where.split(" ", 2)  # the text reader's "the note contains NUL bytes..."
+    if where.startswith("STarT Back") or where.startswith("start_back"):
+        return "start-back"
+    if text[0] == "the" and len(text) > 1 and text[1] in ("complaint", "note"):
+        return text[1]
+    if name in MEASUREMENT_IDS or name in ("age", "duration_days", "duration"):
+        return field_id(name)
+    if name == "conservative_therapy_weeks":
+        return name
+    return None

@@ -110,14 +110,16 @@ async def _read(request: Request) -> dict[str, str]:
 def _context(outcome: Outcome, knowledge: Knowledge, *, oob: bool = False) -> dict[str, Any]:
     labels = {fid: f.label for fid, f in knowledge.findings.items()}
     view = None if outcome.assessment is None else build_view(outcome.assessment, knowledge)
+    layout = intake.layout(knowledge)
     return {
         "o": outcome,
         "v": outcome.values,
         "view": view,
-        "layout": intake.layout(knowledge),
+        "layout": layout,
         "passages": [] if outcome.assessment is None else passages(outcome.assessment, labels),
         "control_id": intake.control_id,
         "invalid": intake.invalid_fields(outcome.error) if outcome.error else [],
+        "error": intake.in_form_terms(outcome.error, layout.labels) if outcome.error else None,
         "oob": oob,  # a fragment also refreshes the screen-reader status line outside it
     }
 
