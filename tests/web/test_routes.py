@@ -369,12 +369,22 @@ def test_values_read_from_the_text_are_marked_with_what_was_read() -> None:
             Evidence(source="note", text="for 3 days", start=5, end=15, detail="3 days")
         ]
     }
-    (passage,) = passages(result.model_copy(update={"evidence": evidence}), {})
+    values = {"duration_days": "Duration of this episode"}
+    (passage,) = passages(result.model_copy(update={"evidence": evidence}), {}, values)
     assert [(s.text, s.marks, s.state) for s in passage.segments] == [
         ("Pain ", (), ""),
-        ("for 3 days", ("duration days: 3 days",), "value"),
+        ("for 3 days", ("Duration of this episode: 3 days",), "value"),
         (".", (), ""),
     ]
+
+
+def test_values_read_from_the_text_are_named_as_the_form_names_them(client: Any) -> None:
+    """'Temperature (°C): 38.5', not 'measurements.temperature c: temperature_c = 38.5'."""
+    html = unescape(client.post("/web/assessment", data={"note": "58M, back pain. T 38.5"}).text)
+    read = html.split('id="h-text"', 1)[1].split("</section>", 1)[0]
+    assert "Temperature (°C): 38.5" in read
+    assert "Age (years): 58" in read and "Sex: male" in read
+    assert "measurements." not in read and "temperature_c" not in read and "age: age" not in read
 
 
 def test_overlapping_spans_carry_every_mark() -> None:

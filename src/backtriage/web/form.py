@@ -140,6 +140,15 @@ def layout(knowledge: Knowledge) -> Layout:
     return Layout(groups, data.start_back, tuple(data.measurements), anchors, labels)
 
 
+def value_labels(layout: Layout) -> dict[str, str]:
+    """The key of each value the text reader can read ("age", "duration_days",
+    "measurements.temperature_c") -> the label of its field on the form."""
+    keys = ["age", "sex", "duration_days", "conservative_therapy_weeks"]
+    keys += [f"measurements.{m.id}" for m in layout.measurements]
+    found = {key: field_id(key.removeprefix("measurements.")) for key in keys}
+    return {key: layout.labels[html] for key, html in found.items() if html in layout.labels}
+
+
 def control_id(finding: str, state: str) -> str:
     return f"f-{finding}-{state}"
 

@@ -3,6 +3,7 @@ assessment's evidence points at.  Only presentation: which spans exist is the as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -23,7 +24,12 @@ class Passage:
     marked: bool
 
 
-def passages(assessment: Assessment, labels: dict[str, str]) -> list[Passage]:
+def passages(
+    assessment: Assessment, labels: Mapping[str, str], values: Mapping[str, str] | None = None
+) -> list[Passage]:
+    """``labels``: finding id -> label; ``values``: the key of a value read from the text
+    ("duration_days", "measurements.temperature_c") -> its name on the form."""
+    values = values or {}
     out = []
     for source in ("complaint", "note"):
         text = assessment.case.get(source)
@@ -41,8 +47,11 @@ def passages(assessment: Assessment, labels: dict[str, str]) -> list[Passage]:
                     state = assessment.findings[key]
                     spans.append((start, end, f"{labels.get(key, key)}: {state}", state))
                 else:  # a value read from the text (duration, site): say what was read
-                    what = key.replace("_", " ")
-                    spans.append((start, end, f"{what}: {e.detail or e.text}", "value"))
+                    what = values.get(key, key.replace("_", " ").capitalize())
+                    name = key.rsplit(".", 1)[-1]  # the detail may start "age 58", "crp_mg_l = 9"
+                    read = (e.detail or e.text or "").removeprefix(f"{name} = ")
+                    read = read.removeprefix(f"{name} ")
+                    spans.append((start, end, f"{what}: {read}", "value"))
         segments = cut(text, spans)
         out.append(Passage(source, segments, any(s.marks for s in segments)))
     return out

@@ -116,7 +116,9 @@ def _context(outcome: Outcome, knowledge: Knowledge, *, oob: bool = False) -> di
         "v": outcome.values,
         "view": view,
         "layout": layout,
-        "passages": [] if outcome.assessment is None else passages(outcome.assessment, labels),
+        "passages": []
+        if outcome.assessment is None
+        else passages(outcome.assessment, labels, intake.value_labels(layout)),
         "control_id": intake.control_id,
         "invalid": intake.invalid_fields(outcome.error) if outcome.error else [],
         "error": intake.in_form_terms(outcome.error, layout.labels) if outcome.error else None,
