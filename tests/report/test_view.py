@@ -34,3 +34,15 @@ def test_no_laboratory_test_cites_nothing(kb: Knowledge) -> None:
     view = build(result, kb)
     assert view["labs_cite"] == ""
     assert "**Laboratory tests now:** none.\n" in to_markdown(result, kb)
+
+
+def test_a_finding_worked_out_from_a_value_says_which_value_in_words(kb: Knowledge) -> None:
+    """'Fever: present — from temperature 38.4 °C', not 'from measurements (temperature_c =
+    38.4)'; the same in every renderer."""
+    result = assess({"age": 75, "measurements": {"temperature_c": 38.4, "esr_mm_h": 45}})
+    known = {f["label"]: f["evidence"] for f in build(result, kb)["known"]}
+    assert known["Fever"] == ["from temperature 38.4 °C"]
+    assert known["ESR 20 mm/h or more"] == ["from ESR 45 mm/h"]
+    assert known["Age over 70"] == ["from age 75"]
+    for page in (to_markdown(result, kb), to_html(result, kb)):
+        assert "temperature_c" not in page and "from age (age" not in page

@@ -27,6 +27,16 @@ STUDY_WORDS = {
 }
 LAB_WORDS = {"cbc": "CBC", "esr": "ESR", "crp": "CRP", "urinalysis": "urinalysis"}
 TIMING_WORDS = {"immediate": "immediately", "prompt": "promptly", "routine": "routinely"}
+# A value a finding is worked out from (evidence detail "temperature_c = 38.4"), in words + unit.
+VALUE_WORDS = {
+    "age": ("age", ""),
+    "temperature_c": ("temperature", " °C"),
+    "esr_mm_h": ("ESR", " mm/h"),
+    "crp_mg_l": ("CRP", " mg/L"),
+    "wbc_10e9_l": ("white cell count", " ×10⁹/L"),
+    "duration_days": ("duration", " days"),
+    "conservative_therapy_weeks": ("conservative therapy", " weeks"),
+}
 
 
 class Numbering:
@@ -265,4 +275,21 @@ def _evidence_text(evidence: Any) -> str:
         return f"from the {evidence.source}: “{evidence.text}”"
     if evidence.source == "findings":
         return "given in the case's findings"
+    values = _values_in_words(evidence.detail)
+    if values is not None:
+        return f"from {values}"
     return f"from {evidence.source}" + (f" ({evidence.detail})" if evidence.detail else "")
+
+
+def _values_in_words(detail: str | None) -> str | None:
+    """ "temperature_c = 38.4, age = 75" -> "temperature 38.4 °C, age 75"; None if any part is
+    not a value named in VALUE_WORDS."""
+    words = []
+    for part in (detail or "").split(", "):
+        name, equals, value = part.partition(" = ")
+        if not equals or name not in VALUE_WORDS:
+            return None
+        word, unit = VALUE_WORDS[name]
+        number = value.removesuffix(".0")  # 45.0 mm/h as typed, 45
+        words.append(f"{word} {number}{unit}")
+    return ", ".join(words)
