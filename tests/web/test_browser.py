@@ -236,6 +236,20 @@ def test_printable_report_and_handout(page: Any, artifacts: Path) -> None:
     page.pdf(path=str(artifacts / "page_print.pdf"))
 
 
+def test_the_printed_page_keeps_the_basis_of_each_probability(page: Any) -> None:
+    """On screen the figures behind 'probability about 41%' fold away; on paper, where nothing
+    unfolds, they print with their citations."""
+    page.goto("/")
+    page.fill("#note", "58M, back pain. History of prostate cancer, unintentional weight loss.")
+    banner(page, "urgent")
+    figures = page.locator("[data-condition='malignancy'] .workings li:has(sup.cite)")
+    assert figures.count() >= 2
+    assert not figures.first.is_visible()  # folded on screen
+    page.emulate_media(media="print")
+    for n in range(figures.count()):
+        assert figures.nth(n).is_visible(), figures.nth(n).inner_text()
+
+
 def axe(page: Any) -> list[dict[str, Any]]:
     page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate(
