@@ -146,7 +146,9 @@ def test_a_case_error_is_shown_in_the_pane(page: Any) -> None:
     page.goto("/")
     page.fill("#age", "130")
     page.locator("#assessment [role=alert]").wait_for(timeout=TIMEOUT)
-    assert "age" in page.inner_text("#assessment [role=alert]")
+    assert "Age (years): Input should be less than or equal to 120" in page.inner_text(
+        "#assessment [role=alert]"
+    )
 
 
 def test_on_a_phone_the_urgency_is_on_screen_and_nothing_scrolls_sideways(
