@@ -199,6 +199,36 @@ def test_every_question_reads_as_a_line_beside_or_above_its_answers(
     context.close()
 
 
+@pytest.mark.parametrize("failure", ["unreachable", "server error"])
+def test_an_update_that_fails_does_not_leave_the_old_assessment_on_screen(
+    page: Any, failure: str
+) -> None:
+    """The server stopped, or answered with an error: the pane must not go on showing ROUTINE
+    for a form that now has a red flag.  It says the assessment is out of date and what to do."""
+    page.goto("/")
+    page.fill("#complaint", SEED_COMPLAINT)
+    banner(page, "routine")
+
+    def fail(route: Any) -> None:
+        if failure == "unreachable":
+            route.abort("connectionrefused")
+        else:
+            route.fulfill(status=500, body="internal error", content_type="text/plain")
+
+    page.route("**/web/assessment", fail)
+    choose(page, "saddle_anesthesia", "present")
+    alert = page.locator("#assessment [role=alert]")
+    expect(alert).to_contain_text("could not be updated", timeout=TIMEOUT)
+    expect(alert).to_contain_text("Assess")
+    assert page.locator("#assessment .banner").count() == 0
+    expect(page.locator("#urgency-now")).to_have_text("not updated")
+    assert "could not be updated" in page.inner_text("#live-status")
+    # Once the server answers again, the next change brings the assessment back.
+    page.unroute("**/web/assessment")
+    choose(page, "urinary_retention", "present")
+    banner(page, "emergency")
+
+
 def test_submit_works_with_javascript_off(browser: Any, server: str, artifacts: Path) -> None:
     context = browser.new_context(java_script_enabled=False, base_url=server)
     page = context.new_page()

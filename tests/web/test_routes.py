@@ -347,6 +347,9 @@ def test_static_assets_are_vendored_and_whitelisted(client: Any) -> None:
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
     assert hashlib.sha256(r.content).hexdigest() == HTMX_SHA256
     assert client.get("/web/static/web.css").status_code == 200
+    script = client.get("/web/static/web.js")
+    assert script.status_code == 200 and "htmx:responseError" in script.text
+    assert '<script src="/web/static/web.js" defer></script>' in client.get("/").text
     for name in ("README.md", "..%2F..%2Fapi.py", "htmx.LICENSE.txt", "nope.js"):
         assert client.get(f"/web/static/{name}").status_code == 404
     readme = (resources.files("backtriage.web") / "static" / "README.md").read_text()

@@ -55,7 +55,7 @@ _PRIVATE = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
-_STATIC = {"htmx.min.js": "text/javascript", "web.css": "text/css"}
+_STATIC = {"htmx.min.js": "text/javascript", "web.js": "text/javascript", "web.css": "text/css"}
 
 
 @dataclass(frozen=True)
