@@ -556,3 +556,24 @@ def test_a_finding_stated_positive_stops_a_list_denial(
     reader: TextReader, note: str, state: str
 ) -> None:
     assert reader.read(note=note).findings.get("immunocompromised") == state
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "LBP radiating down R leg below knee",
+        "pain radiating down the left leg past the knee",
+        "pain shoots down his leg below the knee",
+        "radiates into L leg beyond knee",
+    ],
+)
+def test_radiation_down_the_leg_below_the_knee(reader: TextReader, note: str) -> None:
+    assert reader.read(note=note).findings.get("radiating_leg_pain_below_knee") == "present"
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["LBP radiating down R leg, stops above knee", "pain radiating down the left leg to the knee"],
+)
+def test_radiation_that_stops_at_the_knee_is_not_below_it(reader: TextReader, note: str) -> None:
+    assert reader.read(note=note).findings.get("radiating_leg_pain_below_knee") != "present"
