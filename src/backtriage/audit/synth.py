@@ -373,7 +373,9 @@ def write(population: Population, out: Path, fmt: Format) -> list[Path]:
         if fmt == "parquet":
             pq.write_table(table, path)
         else:
-            pacsv.write_csv(table, path)
+            # One chunk per column: pyarrow's CSV writer repeats a row of a table whose columns
+            # are chunked differently (as ``_spoil`` leaves them).
+            pacsv.write_csv(table.combine_chunks(), path)
         written.append(path)
     return written
 
