@@ -1,10 +1,16 @@
 """FHIR R4 Bulk Data export (NDJSON) -> the tabular layout, streamed to Parquet.
 
-Each ``*.ndjson`` file holds one resource type (the Bulk Data convention; file names do not
-matter, the ``resourceType`` of the first line decides).  Encounters are read first, because an
-encounter's ``diagnosis`` with ``rank`` 1 marks its principal diagnosis.  What cannot become a
-row (bad JSON, ``entered-in-error``, ``not-done``) is counted with its reason; what can is
-written as text, and the engine checks dates and code systems like any tabular input.
+An export is a folder of ``*.ndjson`` files, or ``*.ndjson.gz`` (Bulk Data clients often keep
+what the server sent gzipped), and the ``OperationOutcome`` files in which the server reports
+what it could not export (in the folder or in its ``error/`` folder).  Each file holds one
+resource type (the Bulk Data convention; file names do not matter: the ``resourceType`` of its
+first readable line decides).  Encounters are read first, because an encounter's ``diagnosis``
+with ``rank`` 1 marks its principal diagnosis.  What cannot become a row (bad JSON, a resource of
+another type, a malformed resource, ``entered-in-error``, ``not-done``) is counted with its
+reason; what can is written as text, and the engine checks dates and code systems like any
+tabular input.  An export without the resource types the measure needs stops the run, naming
+them; what the summary should say about the rest (encounters that cannot be index visits, the
+server's reported errors) are warnings.
 
 Mapping (FHIR R4 element -> layout column):
   Patient            id, birthDate, gender -> patients
@@ -12,28 +18,37 @@ Mapping (FHIR R4 element -> layout column):
                      ``urn:backtriage:audit:setting``), participant[0].individual,
                      serviceProvider (or location[0].location) -> encounters;
                      hospitalization.dischargeDisposition ``hosp`` -> an extra hospice row
-  Condition          subject, encounter, onsetDateTime | onsetPeriod.start | recordedDate,
-                     code.coding -> diagnoses (principal when an Encounter ranks it 1)
+  Condition          subject, code.coding -> diagnoses: one row per encounter it belongs to
+                     (each Encounter that ranks it 1, where it is principal, and its own
+                     ``encounter``), else one row without an encounter.  Dated as a claim dates
+                     a diagnosis, by the visit it was coded at: with an encounter recordedDate
+                     | (the ranking encounter's period.start) | onsetDateTime |
+                     onsetPeriod.start; without (a problem-list entry, dated by when it began)
+                     onsetDateTime | onsetPeriod.start | recordedDate
   Procedure          performedDateTime | performedPeriod.start -> procedures
   ImagingStudy       started, procedureCode -> procedures
   ServiceRequest     occurrenceDateTime | authoredOn, code -> procedures (an order counts as
                      imaging: exports often hold orders without the performed study)
   MedicationRequest  authoredOn, medicationCodeableConcept,
-                     dispenseRequest.expectedSupplyDuration (days) -> medications
+                     dispenseRequest.expectedSupplyDuration (whole days, or weeks) -> medications
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import pyarrow as pa
 
 from backtriage.audit.codes import FHIR_SYSTEM_URIS
 from backtriage.audit.layout import TABLE_BY_NAME
+from backtriage.errors import AuditInputError
 
 SETTING_SYSTEM = "urn:backtriage:audit:setting"
 
@@ -66,18 +81,97 @@ RESOURCE_TABLE: dict[str, str] = {
     "MedicationRequest": "medications",
 }
 REFERENCE_ONLY: frozenset[str] = frozenset({"Practitioner", "Organization", "Location"})
+#: The resource types the measure cannot do without: one of each group.
+NEEDED: tuple[tuple[str, ...], ...] = (
+    ("Patient",),
+    ("Encounter",),
+    ("Condition",),
+    ("Procedure", "ImagingStudy", "ServiceRequest"),
+)
+#: The types an empty file may be named for (``Procedure.ndjson``, ``1.Procedure.ndjson``).
+KNOWN_TYPES: frozenset[str] = frozenset({*RESOURCE_TABLE, *REFERENCE_ONLY, "OperationOutcome"})
+NDJSON_SUFFIXES: tuple[str, ...] = (".ndjson", ".ndjson.gz")
+#: Where Bulk Data clients put the server's error files (``OperationOutcome``), if not beside.
+ERROR_FOLDER = "error"
+#: The files whose lines hold no resource at all.
+NO_RESOURCE = "(no resource)"
+#: Expected supply durations in whole days: UCUM codes, and unit texts of a duration without one.
+DAYS_PER_CODE: dict[str, int] = {"d": 1, "wk": 7}
+DAYS_PER_UNIT: dict[str, int] = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7}
 BATCH_ROWS = 50_000
+
+Row = dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """What :func:`convert` read: per resource type, its lines by outcome (``rows``: all of them),
+    and what the run summary should warn about."""
+
+    counts: dict[str, dict[str, int]]
+    warnings: list[str]
+
+
+@dataclass
+class _Notes:
+    """What conversion learns on the way: the principal diagnoses the encounters rank (condition
+    id -> encounter id -> its date), and what it will warn about."""
+
+    principal: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    unranked: int = 0
+    reason_only: int = 0
+    unmapped_classes: Counter[str] = field(default_factory=Counter)
+    issues: Counter[str] = field(default_factory=Counter)
+    first_issue: str | None = None
+
+
+def ndjson_files(folder: Path) -> list[Path]:
+    """The NDJSON files of an export: in ``folder`` and in its ``error/`` folder."""
+    found: list[Path] = []
+    for where in (folder, folder / ERROR_FOLDER):
+        if where.is_dir():
+            found += sorted(p for p in where.iterdir() if p.name.endswith(NDJSON_SUFFIXES))
+    return [p for p in found if p.is_file()]
 
 
 def is_fhir_folder(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.glob("*.ndjson"))
+    return folder.is_dir() and any(p.name.endswith(NDJSON_SUFFIXES) for p in folder.iterdir())
+
+
+# The helpers below read what FHIR R4 allows; any other shape (an array where an object belongs,
+# a number for an id) raises AttributeError, TypeError, ... and ``_convert_line`` rejects the
+# resource as malformed.  They run a few times per resource: kept to plain lookups.
+
+
+def _get(value: Any, key: str) -> Any:
+    """``value[key]`` of a JSON object that may be absent (``None``)."""
+    return None if value is None else value.get(key)
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON array that may be absent."""
+    if value is None:
+        return []
+    if value.__class__ is not list:
+        raise TypeError("expected an array")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    """A JSON string that may be absent (a number or an object is malformed)."""
+    if value is None or value.__class__ is str:
+        return value
+    raise TypeError("expected a string")
 
 
 def _ref_id(ref: Any) -> str | None:
-    """``{"reference": "Patient/123"}`` -> ``123``."""
-    if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-        return str(ref["reference"]).rsplit("/", 1)[-1] or None
-    return None
+    """``{"reference": "Patient/123"}`` (or ``.../Patient/123/_history/2``) -> ``123``."""
+    text = _text(None if ref is None else ref.get("reference"))
+    if not text:
+        return None
+    if "/_history/" in text:
+        text = text.split("/_history/", 1)[0]
+    return text.rsplit("/", 1)[-1] or None
 
 
 def _date(value: Any) -> str | None:
@@ -87,33 +181,56 @@ def _date(value: Any) -> str | None:
 
 def _coding(concept: Any) -> tuple[str | None, str | None]:
     """(system, code) of the first coding in a known system, else of the first coding."""
-    codings = concept.get("coding", []) if isinstance(concept, dict) else []
-    codings = [c for c in codings if isinstance(c, dict)]
+    codings = _list(None if concept is None else concept.get("coding"))
     for c in codings:
-        if c.get("system") in FHIR_SYSTEM_URIS:
-            return FHIR_SYSTEM_URIS[c["system"]], c.get("code")
+        system = c.get("system")
+        if system in FHIR_SYSTEM_URIS:
+            return FHIR_SYSTEM_URIS[system], _text(c.get("code"))
     if codings:
-        return codings[0].get("system"), codings[0].get("code")
+        return _text(codings[0].get("system")), _text(codings[0].get("code"))
     return None, None
 
 
-def _resource_type(path: Path) -> str | None:
-    with path.open("r", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                try:
-                    value = json.loads(line).get("resourceType")
-                except (json.JSONDecodeError, AttributeError):
-                    return None
-                return value if isinstance(value, str) else None
-    return None
+def _open(path: Path) -> BinaryIO:
+    if path.name.endswith(".gz"):
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def _lines(path: Path) -> Iterator[str]:
-    with path.open("r", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield line
+    """The lines of ``path`` that hold something (blank lines are no rows), as text."""
+    try:
+        with _open(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise AuditInputError(
+                        f"cannot read {path}: line {number} is not UTF-8 text ({exc.reason}); "
+                        "FHIR NDJSON is UTF-8"
+                    ) from exc
+    except (OSError, EOFError, zlib.error) as exc:  # a gzip file that is not one, or cut short
+        raise AuditInputError(f"cannot read {path}: {exc}") from exc
+
+
+def _resource_type(path: Path) -> str | None:
+    """The ``resourceType`` of the first line of ``path`` that holds a resource; for a file
+    without a line (a type the server had none of) the type its name says, if any."""
+    empty = True
+    for line in _lines(path):
+        empty = False
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
+            return str(value["resourceType"])
+    if empty:
+        named = [part for part in path.name.split(".") if part in KNOWN_TYPES]
+        return named[0] if len(named) == 1 else None
+    return None
 
 
 class _Writer:
@@ -125,19 +242,16 @@ class _Writer:
         import pyarrow.parquet as pq  # here: a tabular input never loads the Parquet writer
 
         self.writer = pq.ParquetWriter(path, self.schema)
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[Row] = []
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, row: Row) -> None:
         self.rows.append(row)
         if len(self.rows) >= BATCH_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if self.rows:
-            data = {
-                c: [None if r.get(c) is None else str(r.get(c)) for r in self.rows]
-                for c in self.columns
-            }
+            data = {c: [r.get(c) for r in self.rows] for c in self.columns}
             self.writer.write_table(pa.table(data, schema=self.schema))
             self.rows = []
 
@@ -146,18 +260,50 @@ class _Writer:
         self.writer.close()
 
 
-def convert(folder: Path, out: Path) -> dict[str, dict[str, int]]:
-    """Write ``out/<table>.parquet`` from the NDJSON files in ``folder``; return counts."""
+def export_files(folder: Path) -> dict[str, list[Path]]:
+    """The NDJSON files of the export ``folder`` by the resource type they hold."""
     files: dict[str, list[Path]] = {}
-    counts: dict[str, Counter[str]] = {}
-    for path in sorted(folder.glob("*.ndjson")):
-        rtype = _resource_type(path) or "(unreadable)"
-        files.setdefault(rtype, []).append(path)
+    for path in ndjson_files(folder):
+        files.setdefault(_resource_type(path) or NO_RESOURCE, []).append(path)
+    return files
+
+
+def check_types(folder: Path, files: dict[str, list[Path]]) -> None:
+    """An :class:`AuditInputError` naming the types of :data:`NEEDED` that ``files`` lack.
+
+    Without them every patient would be ``no_index_encounter``, or no one imaged.
+    """
+    missing = [group for group in NEEDED if not any(t in files for t in group)]
+    if missing:
+        raise AuditInputError(
+            f"the FHIR export {folder} holds "
+            f"{', '.join(f'no {_either(g)} resources' for g in missing)} "
+            f"(found: {', '.join(sorted(files)) or 'no resources'}); the audit needs "
+            f"{', '.join(_either(g) for g in NEEDED)}"
+        )
+
+
+def _either(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def convert(folder: Path, out: Path, files: dict[str, list[Path]] | None = None) -> Conversion:
+    """Write ``out/<table>.parquet`` from the NDJSON files of the export ``folder`` (``files``:
+    its :func:`export_files`, if already found).
+
+    ``medications`` only if the export holds MedicationRequest files: without them the run
+    says the prolonged-corticosteroid exclusion is not applied.
+    """
+    if files is None:
+        files = export_files(folder)
+    names = [t.name for t in TABLE_BY_NAME.values()]
+    if "MedicationRequest" not in files:
+        names.remove("medications")
     writers = {
-        name: _Writer(out / f"{name}.parquet", TABLE_BY_NAME[name].columns)
-        for name in ("patients", "encounters", "diagnoses", "procedures", "medications")
+        name: _Writer(out / f"{name}.parquet", TABLE_BY_NAME[name].columns) for name in names
     }
-    principal: set[str] = set()
+    counts: dict[str, Counter[str]] = {}
+    notes = _Notes()
     order = ["Encounter", *sorted(k for k in files if k != "Encounter")]
     try:
         for rtype in order:
@@ -165,134 +311,248 @@ def convert(folder: Path, out: Path) -> dict[str, dict[str, int]]:
                 tally = counts.setdefault(rtype, Counter())
                 for line in _lines(path):
                     tally["rows"] += 1
-                    try:
-                        resource = json.loads(line)
-                    except json.JSONDecodeError:
-                        tally["rejected_bad_json"] += 1
-                        continue
-                    if not isinstance(resource, dict) or resource.get("resourceType") != rtype:
-                        tally["rejected_mixed_resource_type"] += 1
-                        continue
-                    outcome = _convert_one(rtype, resource, writers, principal)
-                    tally[outcome] += 1
+                    tally[_convert_line(rtype, line, writers, notes)] += 1
     finally:
         for writer in writers.values():
             writer.close()
-    return {k: dict(sorted(v.items())) for k, v in sorted(counts.items())}
+    return Conversion(
+        {k: dict(sorted(v.items())) for k, v in sorted(counts.items())}, _warnings(notes)
+    )
 
 
-def _convert_one(
-    rtype: str, r: dict[str, Any], writers: dict[str, _Writer], principal: set[str]
-) -> str:
+def _convert_line(rtype: str, line: str, writers: dict[str, _Writer], notes: _Notes) -> str:
+    """Write the rows of one NDJSON line; return its outcome (``converted`` or why not)."""
+    try:
+        resource = json.loads(line)
+    except ValueError:
+        return "rejected_bad_json"
+    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        return "rejected_not_a_resource"
+    if resource["resourceType"] != rtype:
+        return "rejected_mixed_resource_type"
+    if rtype == "OperationOutcome":
+        return _outcome(resource, notes)
     if rtype in REFERENCE_ONLY:
         return "reference_only"
     if rtype not in RESOURCE_TABLE:
         return "ignored_resource_type"
-    status = r.get("status")
-    verification = _coding(r.get("verificationStatus"))[1]
-    if status in VOID_STATUSES or verification in VOID_STATUSES:
-        return "rejected_" + str(status if status in VOID_STATUSES else verification).replace(
-            "-", "_"
-        )
-    patient = _ref_id(r.get("subject")) if rtype != "Patient" else r.get("id")
-    if rtype == "Patient":
-        writers["patients"].add(
-            {"patient_id": r.get("id"), "birth_date": r.get("birthDate"), "sex": r.get("gender")}
-        )
-    elif rtype == "Encounter":
-        _encounter(r, patient, writers["encounters"], principal)
-    elif rtype == "Condition":
-        system, code = _coding(r.get("code"))
-        onset_period = r.get("onsetPeriod") or {}
-        writers["diagnoses"].add(
-            {
-                "patient_id": patient,
-                "date": _date(r.get("onsetDateTime"))
-                or _date(onset_period.get("start"))
-                or _date(r.get("recordedDate")),
-                "code_system": system,
-                "code": code,
-                "encounter_id": _ref_id(r.get("encounter")),
-                "principal": "true" if r.get("id") in principal else "false",
-                "record_id": f"Condition/{r.get('id')}",
-            }
-        )
-    elif rtype == "MedicationRequest":
-        system, code = _coding(r.get("medicationCodeableConcept"))
-        dispense = r.get("dispenseRequest") or {}
-        duration = dispense.get("expectedSupplyDuration") or {}
-        days = duration.get("value") if duration.get("code", "d") == "d" else None
-        writers["medications"].add(
-            {
-                "patient_id": patient,
-                "start_date": _date(r.get("authoredOn"))
-                or _date((dispense.get("validityPeriod") or {}).get("start")),
-                "days_supply": None if days is None else int(days),
-                "code_system": system,
-                "code": code,
-                "record_id": f"MedicationRequest/{r.get('id')}",
-            }
-        )
-    else:
-        if rtype == "Procedure":
-            concept = r.get("code")
-            date = _date(r.get("performedDateTime")) or _date(
-                (r.get("performedPeriod") or {}).get("start")
-            )
-        elif rtype == "ImagingStudy":
-            concepts = r.get("procedureCode") or [{}]
-            concept = concepts[0]
-            date = _date(r.get("started"))
-        else:
-            concept = r.get("code")
-            date = _date(r.get("occurrenceDateTime")) or _date(r.get("authoredOn"))
-        system, code = _coding(concept)
-        writers["procedures"].add(
-            {
-                "patient_id": patient,
-                "date": date,
-                "code_system": system,
-                "code": code,
-                "encounter_id": _ref_id(r.get("encounter")),
-                "record_id": f"{rtype}/{r.get('id')}",
-            }
-        )
+    try:
+        void = _void(resource)
+        if void is not None:
+            return void
+        rows = _rows(rtype, resource, notes)
+    except (AttributeError, TypeError, ValueError, IndexError):
+        # A shape FHIR R4 does not allow (an object where an array belongs, a number for an id).
+        return "rejected_malformed"
+    writer = writers[RESOURCE_TABLE[rtype]]
+    for row in rows:
+        writer.add(row)
     return "converted"
 
 
-def _encounter(
-    r: dict[str, Any], patient: str | None, writer: _Writer, principal: set[str]
-) -> None:
-    setting = CLASS_TO_SETTING.get(str((r.get("class") or {}).get("code")), "other")
-    for concept in r.get("type") or []:
-        for coding in concept.get("coding", []) if isinstance(concept, dict) else []:
-            if coding.get("system") == SETTING_SYSTEM and coding.get("code"):
-                setting = coding["code"]
-    for dx in r.get("diagnosis") or []:
-        if isinstance(dx, dict) and dx.get("rank") == 1:
-            cid = _ref_id(dx.get("condition"))
-            if cid:
-                principal.add(cid)
-    participants = r.get("participant") or [{}]
-    period = r.get("period") or {}
-    row = {
-        "encounter_id": r.get("id"),
+def _void(r: dict[str, Any]) -> str | None:
+    """``rejected_<status>`` if the resource says it did not happen."""
+    status = r.get("status")
+    if status in VOID_STATUSES:
+        return "rejected_" + str(status).replace("-", "_")
+    if "verificationStatus" in r:
+        verification = _coding(r["verificationStatus"])[1]
+        if verification in VOID_STATUSES:
+            return "rejected_" + str(verification).replace("-", "_")
+    return None
+
+
+def _rows(rtype: str, r: dict[str, Any], notes: _Notes) -> list[Row]:
+    """The layout rows of one resource.  Raises (TypeError, ...) on a malformed one before
+    anything is noted: a resource becomes its rows, or none of it is used."""
+    rid = _text(r.get("id"))
+    record = None if rid is None else f"{rtype}/{rid}"
+    if rtype == "Patient":
+        return [
+            {
+                "patient_id": rid,
+                "birth_date": _text(r.get("birthDate")),
+                "sex": _text(r.get("gender")),
+            }
+        ]
+    patient = _ref_id(r.get("subject"))
+    if rtype == "Encounter":
+        return _encounter(r, rid, patient, notes)
+    if rtype == "Condition":
+        return _condition(r, rid, patient, record, notes)
+    if rtype == "MedicationRequest":
+        system, code = _coding(r.get("medicationCodeableConcept"))
+        dispense = r.get("dispenseRequest")
+        return [
+            {
+                "patient_id": patient,
+                "start_date": _date(r.get("authoredOn"))
+                or _date(_get(_get(dispense, "validityPeriod"), "start")),
+                "days_supply": _days_supply(_get(dispense, "expectedSupplyDuration")),
+                "code_system": system,
+                "code": code,
+                "record_id": record,
+            }
+        ]
+    if rtype == "Procedure":
+        concept = r.get("code")
+        date = _date(r.get("performedDateTime")) or _date(_get(r.get("performedPeriod"), "start"))
+    elif rtype == "ImagingStudy":
+        concepts = _list(r.get("procedureCode"))
+        concept = concepts[0] if concepts else None
+        date = _date(r.get("started"))
+    else:
+        concept = r.get("code")
+        date = _date(r.get("occurrenceDateTime")) or _date(r.get("authoredOn"))
+    system, code = _coding(concept)
+    return [
+        {
+            "patient_id": patient,
+            "date": date,
+            "code_system": system,
+            "code": code,
+            "encounter_id": _ref_id(r.get("encounter")),
+            "record_id": record,
+        }
+    ]
+
+
+def _condition(
+    r: dict[str, Any], rid: str | None, patient: str | None, record: str | None, notes: _Notes
+) -> list[Row]:
+    system, code = _coding(r.get("code"))
+    own = _ref_id(r.get("encounter"))
+    onset = _date(r.get("onsetDateTime")) or _date(_get(r.get("onsetPeriod"), "start"))
+    recorded = _date(r.get("recordedDate"))
+    # Claims date a diagnosis by the visit it was coded at: a Condition of an encounter by when
+    # it was recorded (its onset may be weeks before: back pain "for three weeks" would be a
+    # back-pain diagnosis before the visit, and exclude its own patient), or else by the visit
+    # that ranks it; a problem-list Condition by when it began (a cancer recorded late is still
+    # a history of cancer).
+    ranked = notes.principal.get(rid, {}) if rid is not None else {}
+    base: Row = {"patient_id": patient, "code_system": system, "code": code, "record_id": record}
+    rows: list[Row] = [
+        {**base, "encounter_id": eid, "date": recorded or visit or onset, "principal": "true"}
+        for eid, visit in ranked.items()
+    ]
+    if own is not None and own not in ranked:
+        rows.append({**base, "encounter_id": own, "date": recorded or onset, "principal": "false"})
+    if not rows:
+        rows.append({**base, "encounter_id": None, "date": onset or recorded, "principal": "false"})
+    return rows
+
+
+def _encounter(r: dict[str, Any], rid: str | None, patient: str | None, notes: _Notes) -> list[Row]:
+    setting = None
+    for concept in _list(r.get("type")):
+        for coding in _list(_get(concept, "coding")):
+            if _get(coding, "system") == SETTING_SYSTEM and _get(coding, "code"):
+                setting = _text(coding["code"])
+    class_code = _text(_get(r.get("class"), "code"))
+    if setting is None:
+        setting = CLASS_TO_SETTING.get(class_code or "")
+    diagnoses = _list(r.get("diagnosis"))
+    ranked = [_ref_id(_get(dx, "condition")) for dx in diagnoses if _get(dx, "rank") == 1]
+    reason = bool(_list(r.get("reasonCode")) or _list(r.get("reasonReference")))
+    participants = _list(r.get("participant"))
+    start = _date(_get(r.get("period"), "start"))
+    locations = _list(r.get("location"))
+    row: Row = {
+        "encounter_id": rid,
         "patient_id": patient,
-        "date": _date(period.get("start")),
-        "setting": setting,
-        "clinician_id": _ref_id(participants[0].get("individual")),
+        "date": start,
+        "setting": setting or "other",
+        "clinician_id": _ref_id(_get(participants[0], "individual")) if participants else None,
         "site_id": _ref_id(r.get("serviceProvider"))
-        or _ref_id(((r.get("location") or [{}])[0]).get("location")),
+        or (_ref_id(_get(locations[0], "location")) if locations else None),
     }
-    writer.add(row)
-    disposition = _coding((r.get("hospitalization") or {}).get("dischargeDisposition"))[1]
+    rows = [row]
+    disposition = _coding(_get(r.get("hospitalization"), "dischargeDisposition"))[1]
     if disposition == "hosp":
         # Discharged to hospice: a hospice episode starting at discharge.
-        writer.add(
+        end = _date(_get(r.get("period"), "end"))
+        rows.append(
             {
                 **row,
-                "encounter_id": f"{r.get('id')}#hospice",
+                "encounter_id": None if rid is None else f"{rid}#hospice",
                 "setting": "hospice",
-                "date": _date(period.get("end")) or row["date"],
+                "date": end or start,
             }
         )
+    # Nothing below raises: the encounter is converted, and noted.
+    if setting is None:
+        notes.unmapped_classes[class_code or "(none)"] += 1
+    if rid is not None:
+        for cid in ranked:
+            if cid is not None:
+                notes.principal.setdefault(cid, {})[rid] = start
+    if diagnoses and not ranked:
+        notes.unranked += 1
+    elif reason and not diagnoses:
+        notes.reason_only += 1
+    return rows
+
+
+def _days_supply(duration: Any) -> str | None:
+    """Whole days of an expected supply duration; ``None`` (rejected as ``bad_days_supply``)
+    for what is not: a fraction, months (28 to 31 days), a value without a unit."""
+    value = _get(duration, "value")
+    code, unit = _text(_get(duration, "code")), _get(duration, "unit")
+    if code is not None:
+        per_unit = DAYS_PER_CODE.get(code)
+    else:
+        per_unit = DAYS_PER_UNIT.get(unit.lower()) if isinstance(unit, str) else None
+    if per_unit is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    days = value * per_unit
+    return str(int(days)) if float(days).is_integer() else None
+
+
+def _outcome(r: dict[str, Any], notes: _Notes) -> str:
+    """Note the issues of an OperationOutcome the server wrote (what it could not export)."""
+    issues = r.get("issue")
+    for issue in issues if isinstance(issues, list) else []:
+        if not isinstance(issue, dict):
+            continue
+        notes.issues[str(issue.get("severity") or "unknown")] += 1
+        details = issue.get("details")
+        text = issue.get("diagnostics") or (
+            details.get("text") if isinstance(details, dict) else None
+        )
+        if notes.first_issue is None and isinstance(text, str):
+            notes.first_issue = text
+    return "reported_by_server"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 or word == "information" else f"{n} {word}s"
+
+
+def _warnings(notes: _Notes) -> list[str]:
+    warnings = []
+    if notes.issues:
+        issues = ", ".join(_plural(n, s) for s, n in sorted(notes.issues.items()))
+        first = f" (the first: {notes.first_issue[:200]!r})" if notes.first_issue else ""
+        warnings.append(
+            f"the export's OperationOutcome resources report {issues}{first}: what the server "
+            "could not export is missing from this audit"
+        )
+    if notes.unranked:
+        warnings.append(
+            f"{notes.unranked} Encounters list diagnoses but rank none of them 1 "
+            "(Encounter.diagnosis.rank): the audit takes an encounter's principal diagnosis from "
+            "rank 1 only, so they cannot be index visits"
+        )
+    if notes.reason_only:
+        warnings.append(
+            f"{notes.reason_only} Encounters give a reason (reasonCode or reasonReference) but no "
+            "diagnosis: a reason is not a principal diagnosis, so they cannot be index visits"
+        )
+    if notes.unmapped_classes:
+        classes = ", ".join(f"{c}: {n}" for c, n in notes.unmapped_classes.most_common(5))
+        warnings.append(
+            f"{sum(notes.unmapped_classes.values())} Encounters have a class the audit does not "
+            f"map ({classes}): read as setting other, which cannot be an index visit (give them a "
+            f"type coding in {SETTING_SYSTEM})"
+        )
+    return warnings

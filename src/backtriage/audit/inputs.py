@@ -25,6 +25,9 @@ from backtriage.errors import AuditInputError
 
 SUFFIXES: tuple[str, ...] = (".parquet", ".csv")
 
+#: The file names of the tabular layout (``patients.csv``, ...).
+TABLE_FILE_NAMES: frozenset[str] = frozenset(t.name + s for t in TABLES for s in SUFFIXES)
+
 #: The tables other than ``patients``, in the order the row accounting reports them.
 EVENT_TABLES: tuple[str, ...] = ("encounters", "diagnoses", "procedures", "medications")
 

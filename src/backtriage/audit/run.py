@@ -34,6 +34,7 @@ from backtriage.audit.engines import (
     small_table,
 )
 from backtriage.audit.inputs import (
+    TABLE_FILE_NAMES,
     CheckedTables,
     load_tables,
     patient_counts,
@@ -89,20 +90,30 @@ class AuditRun:
 @contextmanager
 def tabular_folder(
     input_path: Path, progress: Step = _no_progress
-) -> Iterator[tuple[Path, dict[str, dict[str, int]]]]:
-    """The tabular folder for ``input_path``: itself, or a FHIR export converted to a temp one."""
+) -> Iterator[tuple[Path, fhir.Conversion | None]]:
+    """The tabular folder for ``input_path``: itself, or a FHIR export converted to a temp one
+    (with what the conversion read)."""
     if not input_path.exists():
         raise AuditInputError(f"input {input_path} does not exist")
     if fhir.is_fhir_folder(input_path):
+        tabular = sorted(p.name for p in input_path.iterdir() if p.name in TABLE_FILE_NAMES)
+        if tabular:
+            # Either would be read alone, and the other silently left out.
+            raise AuditInputError(
+                f"{input_path} holds both FHIR NDJSON files and tabular files "
+                f"({', '.join(tabular)}); keep one layout in the folder"
+            )
+        files = fhir.export_files(input_path)
+        fhir.check_types(input_path, files)
         with tempfile.TemporaryDirectory(prefix="backtriage-fhir-") as tmp:
             progress("converting FHIR NDJSON")
             try:
-                counts = fhir.convert(input_path, Path(tmp))
-            except (OSError, UnicodeDecodeError) as exc:
+                conversion = fhir.convert(input_path, Path(tmp), files)
+            except OSError as exc:
                 raise AuditInputError(f"cannot read the FHIR files in {input_path}: {exc}") from exc
-            yield Path(tmp), counts
+            yield Path(tmp), conversion
     else:
-        yield input_path, {}
+        yield input_path, None
 
 
 def run_audit(
@@ -174,7 +185,7 @@ def _run(
     spec = specs[spec_name]
     period = period_for(spec, year)
     with ExitStack() as stack:
-        folder, fhir_counts = stack.enter_context(tabular_folder(input_path, progress))
+        folder, conversion = stack.enter_context(tabular_folder(input_path, progress))
         progress("reading inputs")
         spill = stack.enter_context(tempfile.TemporaryDirectory(prefix="backtriage-spill-"))
         backend = con or connect(
@@ -230,8 +241,10 @@ def _run(
         progress("checking rows")
         rows, in_use = _count_rows(backend, counted(), patients_counted, raw, tables.patient_ids)
         warnings = unused_systems(in_use, lists)
-        for resource, counts in fhir_counts.items():
-            rows[f"fhir:{resource}"] = counts
+        if conversion is not None:
+            warnings = conversion.warnings + warnings
+            for resource, counts in conversion.counts.items():
+                rows[f"fhir:{resource}"] = counts
         no_index = rows["patients"]["valid"] - indexed.num_rows
         if no_index:
             status_counts["not_eligible", "no_index_encounter"] += no_index
