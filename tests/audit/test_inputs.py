@@ -11,6 +11,8 @@ import pytest
 
 from backtriage.audit.engines import connect, drop_small_table, fetch, small_table
 from backtriage.audit.inputs import (
+    as_date,
+    as_integer,
     load_tables,
     patient_counts,
     patient_groups,
@@ -133,3 +135,96 @@ def test_without_ids_to_trim_the_second_lookup_changes_nothing(tmp_path: Path) -
     assert without.sort_by(order) == with_lookup.sort_by(order)
     rows, _ = tally(with_lookup, raw)
     assert rows["diagnoses"] == {"rows": 4, "valid": 2, "rejected_missing_patient_id": 2}
+
+
+#: Text dates and what the audit must read from them, the same on every engine.  Engines cast
+#: more than ISO dates, and differently: Spark read "2024-03" as March 1st and "1970" as
+#: January 1st (DuckDB: null); DuckDB read "2024/03/01", "2024-3-1", "24-03-01" (year 24),
+#: "epoch" and "infinity" as dates (Spark: null, but "2024-3-1" and "2024-03-01 garbage").
+DATES: dict[str, str | None] = {
+    "2024-03-01": "2024-03-01",
+    " 2024-03-01\t": "2024-03-01",
+    "2024-03-01\r": "2024-03-01",
+    "2024-03-01T10:30:00": "2024-03-01",
+    "2024-03-01 10:30": "2024-03-01",
+    "2024-03-01T23:30:00.123-05:00": "2024-03-01",  # the date as written, not in UTC
+    "2024-03-01T10:30:00Z": "2024-03-01",
+    "2024-03": None,  # partial: which day?
+    "1970": None,
+    "03/04/2024": None,  # March 4th or April 3rd?
+    "04.03.2024": None,
+    "2024/03/01": None,
+    "2024-3-1": None,
+    "24-03-01": None,
+    "20240301": None,
+    "2024-02-30": None,
+    "2024-03-01 garbage": None,
+    "2024-03-01T": None,
+    "epoch": None,
+    "infinity": None,
+    "": None,
+}
+
+#: Days supply as text: a whole number of days, nothing else (DuckDB read "30.5" as 31, "3e1",
+#: "0x1E" and "1_000" as numbers; Spark none of them).
+DAYS: dict[str, int | None] = {
+    "30": 30,
+    " 30 ": 30,
+    "30.5": None,
+    "30.0": None,
+    "3e1": None,
+    "0x1E": None,
+    "1_000": None,
+    "+30": None,
+    "30 days": None,
+}
+
+
+def test_only_iso_dates_and_whole_days_are_read(tmp_path: Path) -> None:
+    n = max(len(DATES), len(DAYS))
+    dates = [*DATES, *[None] * (n - len(DATES))]
+    days = [*DAYS, *[None] * (n - len(DAYS))]
+    pq.write_table(
+        pa.table({"date": pa.array(dates, pa.string()), "days": pa.array(days, pa.string())}),
+        tmp_path / "values.parquet",
+    )
+    con = connect("duckdb")
+    t = con.read_parquet(tmp_path / "values.parquet")
+    result = fetch(t.select(t.date, t.days, parsed=as_date(t, "date"), n=as_integer(t, "days")))
+    read = result.to_pylist()
+    got_dates = {r["date"]: r["parsed"] for r in read if r["date"] is not None}
+    got_days = {r["days"]: r["n"] for r in read if r["days"] is not None}
+    assert {k: None if v is None else v.isoformat() for k, v in got_dates.items()} == DATES
+    assert got_days == DAYS
+
+
+def test_typed_columns_are_read_as_their_type(tmp_path: Path) -> None:
+    # A Parquet date or timestamp is a date; a float days supply counts if it is whole.
+    import datetime as dt
+
+    pq.write_table(
+        pa.table(
+            {
+                "day": pa.array([dt.date(2024, 3, 1), None]),
+                "at": pa.array([dt.datetime(2024, 3, 1, 23, 30), None], pa.timestamp("us")),
+                "days": pa.array([30.0, 30.5]),
+                "whole": pa.array([30, None], pa.int32()),
+            }
+        ),
+        tmp_path / "typed.parquet",
+    )
+    con = connect("duckdb")
+    t = con.read_parquet(tmp_path / "typed.parquet")
+    read = fetch(
+        t.select(
+            day=as_date(t, "day"),
+            at=as_date(t, "at"),
+            days=as_integer(t, "days"),
+            whole=as_integer(t, "whole"),
+        )
+    ).to_pylist()
+    march_1 = dt.date(2024, 3, 1)
+    assert read == [
+        {"day": march_1, "at": march_1, "days": 30, "whole": 30},
+        {"day": None, "at": None, "days": None, "whole": None},
+    ]

@@ -73,3 +73,23 @@ def test_a_run_without_the_chart_review_gives_the_same_summary(timelines_csv: Pa
     assert full.chart_review  # the boundary population has imaged patients
     assert short.summary == full.summary
     assert short.lbp_patients.equals(full.lbp_patients)
+
+
+def test_a_birth_date_duckdb_reads_as_infinity_is_a_bad_date(tmp_path: Path) -> None:
+    # DuckDB cast "infinity" to a date without a year: the patient was valid, its age null, and
+    # the summary stopped on a TypeError.
+    from backtriage.audit.run import run_audit
+
+    files = {
+        "patients": "patient_id,birth_date\np1,infinity\np2,1980-01-01\n",
+        "encounters": "encounter_id,patient_id,date,setting\n"
+        "e1,p1,2024-03-01,outpatient\ne2,p2,2024-03-01,outpatient\n",
+        "diagnoses": "patient_id,date,code_system,code,encounter_id,principal\n"
+        "p1,2024-03-01,icd10cm,M54.50,e1,true\np2,2024-03-01,icd10cm,M54.50,e2,true\n",
+        "procedures": "patient_id,date,code_system,code\n",
+    }
+    for name, text in files.items():
+        (tmp_path / f"{name}.csv").write_text(text)
+    summary = run_audit(tmp_path, 2024).summary
+    assert summary["denominator"] == 1
+    assert summary["rows"]["patients"] == {"rows": 2, "valid": 1, "rejected_bad_date": 1}

@@ -17,7 +17,8 @@ import pytest
 
 from backtriage.audit.run import run_audit
 from backtriage.audit.synth import generate
-from tests.audit.timelines import AUDIT_WARNINGS, YEAR, build
+from tests.audit.test_inputs import DATES, DAYS
+from tests.audit.timelines import AUDIT_WARNINGS, YEAR, Timelines, build
 
 pytestmark = [pytest.mark.spark, *AUDIT_WARNINGS]
 
@@ -37,11 +38,38 @@ COMPARED = (
 )
 
 
+def _odd_values() -> dict[str, pa.Table]:
+    """Rows whose dates and days supply engines cast differently (``test_inputs.DATES``): each
+    patient's index visit, birth date or prescription carries one of them."""
+    t = Timelines()
+    t._n = 900_000  # record ids after build()'s
+    for i, (date, days) in enumerate(zip(DATES, [*DAYS] * 3, strict=False)):
+        t.patient(f"odd_birth_{i}", birth=date)
+        t.visit(f"odd_birth_{i}", "2024-03-01")
+        t.patient(f"odd_visit_{i}")
+        t.visit(f"odd_visit_{i}", date)
+        t.patient(f"odd_days_{i}")
+        t.visit(f"odd_days_{i}", "2024-03-01")
+        t.rows["medications"].append(
+            {
+                "patient_id": f"odd_days_{i}",
+                "start_date": "2023-12-01",
+                "days_supply": days,
+                "code_system": "atc",
+                "code": "H02AB07",
+                "record_id": f"odd{i}",
+            }
+        )
+    return t.population().tables
+
+
 def test_duckdb_equals_spark(tmp_path: Path, spark: Any) -> None:
     hand = build().population().tables
     synthetic = generate(2000, seed=7).tables
+    odd = _odd_values()
     for name, table in hand.items():
-        pq.write_table(pa.concat_tables([table, synthetic[name]]), tmp_path / f"{name}.parquet")
+        tables = [table, synthetic[name], odd[name]]
+        pq.write_table(pa.concat_tables(tables), tmp_path / f"{name}.parquet")
     duck = run_audit(tmp_path, YEAR)
     sprk = run_audit(tmp_path, YEAR, engine="spark", con=ibis.pyspark.connect(spark))
     assert duck.summary["denominator"] > 100

@@ -7,6 +7,7 @@ guessed.  The same expressions run on DuckDB and Spark.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import reduce
@@ -155,20 +156,92 @@ def _given(table: ir.Table, column: str) -> ir.BooleanValue:
     return ibis.ifelse(value >= "!", True, _strip(value).nullif("").notnull()).fill_null(False)
 
 
-def _parsed(table: ir.Table, column: str, to: str) -> ir.Value:
-    """``text(table, column).try_cast(to)``, trimming only values that do not parse as they are.
+#: The dates a text date may hold (both engines' date range).
+_FIRST_DATE, _LAST_DATE = dt.date(1, 1, 1), dt.date(9999, 12, 31)
 
-    Both engines skip the characters ``strip`` removes when they cast text to a date or a number,
-    so a value that parses untrimmed parses to the same value trimmed.
-    """
-    if column in table.columns and table[column].type().is_string():
-        return ibis.coalesce(table[column].try_cast(to), text(table, column).try_cast(to))
-    return text(table, column).try_cast(to)
+#: An ISO date, or an ISO date and time of which the date is read as written (in both engines'
+#: regular expressions alike: digits in brackets, no escapes).
+_ISO_DATE = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
+    "(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+)
+
+
+def _exact(value: ir.StringValue, to: str) -> tuple[ir.Value, ir.BooleanValue]:
+    """``value.try_cast(to)``, and whether it is written ``value``: an ISO date ``YYYY-MM-DD``
+    in the dates both engines hold, a whole number in plain digits.
+
+    Engines cast more than that, and differently: Spark reads "2024-03" as March 1st and "1970"
+    as January 1st, DuckDB "2024/03/01", "24-03-01" (year 24) and "infinity" as dates and
+    "30.5" as 31 days; only what a cast writes back as it was read is the same on both."""
+    cast = value.try_cast(to)
+    exact = cast.cast("string") == value
+    if to == "date":
+        exact = exact & cast.between(_FIRST_DATE, _LAST_DATE)
+    return cast, exact
+
+
+def _exactly(value: ir.StringValue, to: str, otherwise: ir.Value | None = None) -> ir.Value:
+    """``value`` cast to ``to`` where :func:`_exact`, else ``otherwise``.
+
+    ``otherwise`` is a CASE branch, not a COALESCE: DuckDB evaluates a CASE's fallback only
+    where needed, and the pair costs it a third less (1M birth dates: 0.067 against 0.090 s)."""
+    cast, exact = _exact(value, to)
+    return ibis.ifelse(exact, cast, otherwise)
 
 
 def as_date(table: ir.Table, column: str) -> ir.DateValue:
-    """``text(table, column).try_cast("date")``, cheaper (see :func:`_parsed`)."""
-    return _parsed(table, column, "date")
+    """The dates of ``column``; null where there is none (a row that needs one is rejected as
+    ``bad_date``).
+
+    A date column is read as it is, a timestamp as its date; text only as an ISO date
+    ``YYYY-MM-DD``, or an ISO date and time (its date as written, as FHIR's are read), with
+    whitespace at the ends.  Nothing is guessed: "2024-03" (which day?), "03/04/2024" (March or
+    April?) and "1970" are no dates.  An absent optional column is all null.
+    """
+    if column not in table.columns:
+        return ibis.null().cast("date")
+    value = table[column]
+    if value.type().is_date():
+        return value
+    if value.type().is_timestamp():
+        return value.date()
+    value = as_string(table, column)
+    trimmed = _strip(value)
+    # The rest, rare, costs a regular expression: read only where the value is not a date as is.
+    rest = ibis.ifelse(trimmed.re_search(_ISO_DATE), _exactly(trimmed.substr(0, 10), "date"), None)
+    return _exactly(value, "date", rest)
+
+
+def is_dated(table: ir.Table, column: str) -> ir.BooleanValue:
+    """``as_date(table, column).notnull()``, without making the date (the row accounting's test
+    of every row: a third cheaper)."""
+    if column not in table.columns:
+        return ibis.literal(False)
+    value = table[column]
+    if value.type().is_date() or value.type().is_timestamp():
+        return value.notnull()
+    value = as_string(table, column)
+    trimmed = _strip(value)
+    # CASE, not OR: DuckDB evaluated the regular expression of an OR on every row (3x slower).
+    rest = ibis.ifelse(
+        trimmed.re_search(_ISO_DATE), _exact(trimmed.substr(0, 10), "date")[1], False
+    )
+    return ibis.ifelse(_exact(value, "date")[1], True, rest.fill_null(False))
+
+
+def as_integer(table: ir.Table, column: str) -> ir.IntegerValue:
+    """The whole numbers of ``column``: an integer column as it is, a float or decimal one where
+    whole, text only in plain digits (with whitespace at the ends); else null."""
+    if column not in table.columns:
+        return ibis.null().cast("int64")
+    value = table[column]
+    if value.type().is_integer():
+        return value.cast("int64")
+    if value.type().is_floating() or value.type().is_decimal():
+        return ibis.ifelse(value.floor() == value, value.try_cast("int64"), None)
+    value = as_string(table, column)
+    return _exactly(value, "int64", _exactly(_strip(value), "int64"))
 
 
 def _code(table: ir.Table) -> ir.StringValue:
@@ -320,7 +393,7 @@ def _checked(raw: ir.Table, name: str) -> ir.Table:
             lambda a, b: a | b, (principal == word for word in TRUE_WORDS)
         ).fill_null(False)
     if name == "medications":
-        columns["days_supply"] = _parsed(raw, "days_supply", "int64")
+        columns["days_supply"] = as_integer(raw, "days_supply")
     return raw.select(**columns)
 
 
@@ -393,14 +466,14 @@ def row_groups(raw: Mapping[str, ir.Table], patient_ids: ir.Table) -> ir.Table:
             given, category = _given(table, "code"), "code_system"
             extra_ok = ibis.literal(True)
             if name == "medications":
-                extra_ok = ~_bad_days_supply(_parsed(table, "days_supply", "int64"))
+                extra_ok = ~_bad_days_supply(as_integer(table, "days_supply"))
         date_column = "start_date" if name == "medications" else "date"
         parts.append(
             table.select(
                 table=ibis.literal(name),
                 # As read: trimmed below, only where the lookup as read misses.
                 patient_id=as_string(table, "patient_id"),
-                dated=as_date(table, date_column).notnull(),
+                dated=is_dated(table, date_column),
                 given=given,
                 # As read: trimmed and lower-cased by ``row_counts``, once per distinct value.
                 category=as_string(table, category),

@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 
 from backtriage.audit.codes import CodeEntry, CodeLists, list_matches
 from backtriage.audit.engines import cache
-from backtriage.audit.inputs import CheckedTables, Keep, as_date, as_string, raw_code
+from backtriage.audit.inputs import CheckedTables, Keep, as_string, raw_code
 from backtriage.audit.layout import SYSTEMS_BY_TABLE
 from backtriage.audit.spec import Exclusion, MeasureSpec, Period
 
@@ -101,14 +101,12 @@ def used_rows(spec: MeasureSpec, period: Period, lists: CodeLists) -> dict[str, 
     list's ``except_lists`` only narrow it), and
     the encounters that can be an index visit (eligible setting, intake period, and the
     encounter of a principal low-back-pain diagnosis) or a hospice episode (measurement year).
-    Rows outside it can never change a result, so they are counted but not kept.  The code,
-    encounter and date tests run on the raw rows, before the rest is parsed, as a few string
-    comparisons per row (supersets again: see :func:`raw_code`).
+    Rows outside it can never change a result, so they are counted but not kept.  The code and
+    encounter tests run on the raw rows, before the rest is parsed, as a few string comparisons
+    per row (supersets again: see :func:`raw_code`); the settings and dates on the kept rows.
     """
     entries = [e for code_list in lists.lists.values() for e in code_list.codes]
     entries += [e for flag in lists.red_flags.flags for e in flag.codes]
-    first = min(period.intake_start, period.year_start)
-    last = max(period.intake_end, period.year_end)
 
     def principal_lbp(used: Mapping[str, ir.Table]) -> ir.Table:
         dx = used["diagnoses"]
@@ -119,13 +117,14 @@ def used_rows(spec: MeasureSpec, period: Period, lists: CodeLists) -> dict[str, 
         )
 
     def encounter(raw: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
-        # The encounter of a principal low-back-pain diagnosis, or hospice, in either window.
+        # The encounter of a principal low-back-pain diagnosis, or hospice (their windows are
+        # tested on the kept rows: a date test here read every encounter's date once more).
         # The id as read equals the trimmed id unless trimming changes it (``edge``).
         enc_id = as_string(raw, "encounter_id")
         edge = (enc_id < "!") | (enc_id.reverse() < "!")
         index_visit = enc_id.isin(principal_lbp(used).encounter_id) | edge
         hospice = as_string(raw, "setting").lower().contains("hospice")
-        return as_date(raw, "date").between(first, last) & (index_visit | hospice)
+        return index_visit | hospice
 
     def encounter_checked(enc: ir.Table, used: Mapping[str, ir.Table]) -> ir.BooleanValue:
         index_visit = (
