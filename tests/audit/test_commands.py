@@ -161,3 +161,56 @@ def test_spark_missing_says_how_to_install(demo: Path, monkeypatch: pytest.Monke
     result = runner.invoke(app, ["audit", str(demo), "--year", "2024", "--engine", "spark"])
     assert result.exit_code == 2
     assert "pip install 'backtriage[spark]'" in result.stderr
+
+
+def _csv_folder(tmp_path: Path, demo: Path) -> Path:
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for name in ("patients", "encounters", "diagnoses", "procedures"):
+        pd.read_parquet(demo / f"{name}.parquet").to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "spoil", "message"),
+    [
+        # A row with more values than the header: near the top it made DuckDB's dialect guess
+        # fail ("lacks column(s) ..." for columns the file has); past its sample, a traceback.
+        ("patients", 5, lambda row: row + ",extra,more", "line 5: Expected Number of Columns"),
+        ("diagnoses", 30_000, lambda row: row + ",extra", "line 30000: Expected Number of Columns"),
+        (
+            "encounters",
+            5,
+            lambda row: row + ',"unterminated',
+            "line 5: Value with unterminated quote",
+        ),
+        # Latin-1, as a spreadsheet may save it: a 30-line DuckDB message.  (In a column the
+        # audit does not read, such as sex, it is never read, and does no harm.)
+        ("patients", 7, lambda row: "\xe9" + row, "line 7: Invalid unicode"),
+    ],
+)
+def test_a_row_that_is_not_csv_stops_the_run_with_one_line(
+    tmp_path: Path, demo: Path, table: str, line: int, spoil: Any, message: str
+) -> None:
+    folder = _csv_folder(tmp_path, demo)
+    path = folder / f"{table}.csv"
+    rows = path.read_bytes().decode("utf-8").rstrip("\n").split("\n")
+    while len(rows) < line:  # past the rows DuckDB samples: repeat the data rows
+        rows += rows[1:]
+    rows[line - 1] = spoil(rows[line - 1])
+    encoding = "latin-1" if "Invalid unicode" in message else "utf-8"
+    path.write_bytes("\n".join(rows).encode(encoding))
+    result = runner.invoke(app, ["audit", str(folder), "--year", "2024"])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"{table}.csv" in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_empty_file_says_so(tmp_path: Path, demo: Path) -> None:
+    folder = _csv_folder(tmp_path, demo)
+    (folder / "procedures.csv").write_text("")
+    result = runner.invoke(app, ["audit", str(folder), "--year", "2024"])
+    assert result.exit_code == 2
+    assert "procedures.csv is empty" in result.stderr

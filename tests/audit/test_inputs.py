@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,8 @@ from backtriage.audit.inputs import (
     row_groups,
     tally,
 )
+from backtriage.audit.run import run_audit
+from backtriage.errors import AuditInputError
 from tests.audit.timelines import AUDIT_WARNINGS
 
 pytestmark = AUDIT_WARNINGS
@@ -228,3 +233,111 @@ def test_typed_columns_are_read_as_their_type(tmp_path: Path) -> None:
         {"day": march_1, "at": march_1, "days": 30, "whole": 30},
         {"day": None, "at": None, "days": None, "whole": None},
     ]
+
+
+# CSV files as spreadsheets and other tools write them: the boundary population's CSV folder
+# rewritten must give the same audit as the files as written.
+
+
+def _rewrite(src: Path, dst: Path, change: Callable[[str, str], str]) -> Path:
+    dst.mkdir()
+    for path in sorted(src.glob("*.csv")):
+        (dst / path.name).write_bytes(change(path.stem, path.read_text()).encode("utf-8"))
+    return dst
+
+
+def _header(text: str, change: Callable[[str], str]) -> str:
+    head, rest = text.split("\n", 1)
+    return change(head) + "\n" + rest
+
+
+def _separated(text: str, separator: str) -> str:
+    rows = csv.reader(io.StringIO(text))
+    out = io.StringIO()
+    csv.writer(out, delimiter=separator, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+CSV_VARIANTS: dict[str, Callable[[str, str], str]] = {
+    "utf8_bom": lambda name, text: "\ufeff" + text,
+    "windows_line_ends": lambda name, text: text.replace("\n", "\r\n"),
+    "semicolons": lambda name, text: _separated(text, ";"),
+    "tabs": lambda name, text: _separated(text, "\t"),
+    "upper_case_names": lambda name, text: _header(text, str.upper),
+    "names_with_spaces": lambda name, text: _header(
+        text, lambda head: ", ".join(f" {c} " for c in head.replace('"', "").split(","))
+    ),
+    "extra_columns": lambda name, text: _separated(
+        "\n".join(line + (',"a, b"' if i else ",Note") for i, line in enumerate(text.splitlines()))
+        + "\n",
+        ",",
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CSV_VARIANTS))
+def test_csv_files_as_tools_write_them_read_alike(
+    timelines_csv: Path, tmp_path: Path, variant: str
+) -> None:
+    # Upper-case or padded column names were "missing" (the error named a column the file
+    # has); semicolons or tabs were read by DuckDB's guess at the separator and not by Spark.
+    expected = run_audit(timelines_csv, 2024).summary
+    folder = _rewrite(timelines_csv, tmp_path / variant, CSV_VARIANTS[variant])
+    summary = run_audit(folder, 2024).summary
+    for key in ("denominator", "numerator", "exclusions", "not_eligible", "rows"):
+        assert summary[key] == expected[key], key
+
+
+def test_a_header_only_file_is_an_empty_table(timelines_csv: Path, tmp_path: Path) -> None:
+    folder = _rewrite(
+        timelines_csv,
+        tmp_path / "x",
+        lambda name, text: text.split("\n", 1)[0] + "\n" if name == "procedures" else text,
+    )
+    summary = run_audit(folder, 2024).summary
+    assert summary["rows"]["procedures"] == {"rows": 0, "valid": 0}
+    assert summary["numerator"] == 0
+
+
+def test_two_columns_that_differ_in_case_only_are_an_error(
+    timelines_csv: Path, tmp_path: Path
+) -> None:
+    folder = _rewrite(
+        timelines_csv,
+        tmp_path / "x",
+        lambda name, text: (
+            _header(text, lambda h: h + ",Patient_ID") if name == "patients" else text
+        ),
+    )
+    with pytest.raises(AuditInputError, match=r"patients.csv has the column patient_id twice"):
+        run_audit(folder, 2024)
+
+
+def test_a_row_with_fewer_values_has_empty_ones_and_is_counted(
+    timelines_csv: Path, tmp_path: Path
+) -> None:
+    # Trailing empty values left out, or a line cut short: the values it lacks are empty (as
+    # Spark reads it), and a row that lacks a required one is rejected for it.
+    cut = "ghost_row,2024-03-01\n"
+    folder = _rewrite(
+        timelines_csv,
+        tmp_path / "x",
+        lambda name, text: text + cut if name == "diagnoses" else text,
+    )
+    expected = run_audit(timelines_csv, 2024).summary["rows"]["diagnoses"]
+    rows = run_audit(folder, 2024).summary["rows"]["diagnoses"]
+    assert rows["rows"] == expected["rows"] + 1
+    assert rows["rejected_missing_patient"] == expected.get("rejected_missing_patient", 0) + 1
+
+
+def test_parquet_column_names_are_read_like_csv_ones(timelines_csv: Path, tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    expected = run_audit(timelines_csv, 2024).summary
+    for path in timelines_csv.glob("*.csv"):
+        table = pacsv.read_csv(path)
+        table = table.rename_columns([c.upper() for c in table.column_names])
+        pq.write_table(table, tmp_path / f"{path.stem}.parquet")
+    summary = run_audit(tmp_path, 2024).summary
+    for key in ("denominator", "numerator", "exclusions", "rows"):
+        assert summary[key] == expected[key], key

@@ -7,7 +7,9 @@ guessed.  The same expressions run on DuckDB and Spark.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import reduce
@@ -106,16 +108,117 @@ def find_table_files(folder: Path) -> dict[str, Path]:
 
 
 def _read(con: BaseBackend, path: Path, name: str) -> ir.Table:
+    """The file ``path`` as a table of ``con``, its columns named as the layout's (lower case,
+    no spaces at the ends: ``Patient_ID`` is ``patient_id``).
+
+    A CSV file is read as its header line says (:func:`_csv_header`), every value as text: the
+    dialect is given, not guessed (DuckDB's guess read semicolons that Spark did not, and a
+    file with one bad row among its first lines as one without a header: "lacks column(s)" for
+    columns it has).  A row with fewer values than the header has empty ones; a row that is not
+    CSV stops the run when DuckDB reads it (:func:`csv_error`).  Spark reads a row with more
+    values than the header by its first values (its reader does not count the values of a row
+    when it reads some columns only).
+    """
     try:
         if path.suffix == ".parquet":
-            return con.read_parquet(str(path), table_name=f"raw_{name}")
-        if con.name == "duckdb":
-            return con.read_csv(str(path), table_name=f"raw_{name}", all_varchar=True)
-        return con.read_csv(str(path), table_name=f"raw_{name}", inferSchema=False)
-    except duckdb.OutOfMemoryException:
-        raise  # not the file's fault: run_audit says to give a higher --memory-limit
+            table = con.read_parquet(str(path), table_name=f"raw_{name}")
+            names = _column_names(path, list(table.columns))
+        else:
+            separator, header = _csv_header(path)
+            names = _column_names(path, header)
+            if con.name == "duckdb":
+                return con.read_csv(
+                    str(path),
+                    table_name=f"raw_{name}",
+                    header=True,
+                    auto_detect=False,
+                    delim=separator,
+                    quote='"',
+                    escape='"',
+                    # A row with fewer values has empty ones, as Spark reads it (and is
+                    # rejected for the required ones missing, counted).
+                    null_padding=True,
+                    columns={n: "VARCHAR" for n in names},
+                )
+            table = con.read_csv(
+                str(path), table_name=f"raw_{name}", header=True, sep=separator, inferSchema=False
+            )
+    except (AuditInputError, duckdb.OutOfMemoryException):
+        raise  # the latter not the file's fault: run_audit says to give a higher --memory-limit
     except Exception as exc:  # each engine raises its own reader errors
-        raise AuditInputError(f"cannot read {path}: {exc}") from exc
+        raise AuditInputError(f"cannot read {path}: {_first_lines(str(exc))}") from exc
+    renamed = {new: old for new, old in zip(names, table.columns, strict=True) if new != old}
+    return table.rename(renamed) if renamed else table
+
+
+#: The separators a CSV file may use: the one its header line splits on (a comma if none).
+CSV_SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
+
+
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """The separator and the column names of the CSV file ``path``, from its header line."""
+    with path.open("rb") as handle:
+        line = handle.readline(1 << 20)  # a header is short; a file without line ends is not
+    try:
+        head = line.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise AuditInputError(
+            f"cannot read {path}: its header line is not UTF-8 text; save the file as UTF-8"
+        ) from exc
+    if not head.strip():
+        raise AuditInputError(f"{path} is empty: a CSV file needs at least its header line")
+
+    def fields(separator: str) -> list[str]:
+        return next(csv.reader([head], delimiter=separator))
+
+    separator = max(CSV_SEPARATORS, key=lambda s: len(fields(s)))  # ties: the first, a comma
+    return separator, fields(separator)
+
+
+def _column_names(path: Path, names: list[str]) -> list[str]:
+    """``names`` as the layout names its columns; two that become one name are an error."""
+    seen: dict[str, str] = {}
+    for i, name in enumerate(names):
+        key = name.strip().lower() or f"column{i}"
+        if key in seen:
+            raise AuditInputError(
+                f"{path.name} has the column {key} twice ({seen[key]!r} and {name!r}); keep one"
+            )
+        seen[key] = name
+    return list(seen)
+
+
+def _before_advice(message: str) -> list[str]:
+    """The lines of an engine's message up to its first blank line or advice ("Possible ...")."""
+    lines = []
+    for line in message.splitlines():
+        if not line.strip() or line.startswith("Possible"):
+            break
+        lines.append(line.strip())
+    return lines
+
+
+def _first_lines(message: str) -> str:
+    return " ".join(_before_advice(message))
+
+
+def csv_error(exc: Exception) -> AuditInputError | None:
+    """DuckDB's error for a row of a CSV file that is not CSV (more values than the header, an
+    unclosed quote, a byte that is not UTF-8), raised when the row is read: as one line that
+    names the file, the line and what is wrong; ``None`` for any other error."""
+    message = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    path = re.search(r"^\s*file = (.+)$", message, re.MULTILINE)
+    if line is None or path is None:
+        return None
+    # The lines before the advice: the error, the line as read (which may span lines), and last
+    # what is wrong with it.
+    wrong = _before_advice(message)[-1]
+    return AuditInputError(
+        f"cannot read {path.group(1).strip()}: line {line.group(1)}: {wrong} (a CSV file must "
+        "be UTF-8 text, with as many values on each row as in its header; quote a value that "
+        "holds the separator or a line end)"
+    )
 
 
 def as_string(table: ir.Table, column: str) -> ir.StringValue:

@@ -36,6 +36,7 @@ from backtriage.audit.engines import (
 from backtriage.audit.inputs import (
     TABLE_FILE_NAMES,
     CheckedTables,
+    csv_error,
     load_tables,
     patient_counts,
     patient_groups,
@@ -159,6 +160,12 @@ def run_audit(
             f"DuckDB ran out of memory under --memory-limit {memory_limit or '(default)'}; "
             "give a higher limit (it spills to disk beyond it, but needs some room to work)"
         ) from exc
+    except duckdb.InvalidInputException as exc:
+        # A row of a CSV file that is not CSV, found when a query reads it.
+        error = csv_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     finally:
         if collecting:
             gc.enable()
