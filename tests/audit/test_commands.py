@@ -214,3 +214,26 @@ def test_an_empty_file_says_so(tmp_path: Path, demo: Path) -> None:
     result = runner.invoke(app, ["audit", str(folder), "--year", "2024"])
     assert result.exit_code == 2
     assert "procedures.csv is empty" in result.stderr
+
+
+def test_the_text_summary_says_what_was_not_applied(tmp_path: Path, demo: Path) -> None:
+    # Without medications the steroid exclusion is not applied: the JSON said so, the text
+    # summary (the default output) did not.
+    folder = _csv_folder(tmp_path, demo)
+    result = runner.invoke(app, ["audit", str(folder), "--year", "2024"])
+    assert result.exit_code == 0, result.output
+    assert "  missing medications: without it the prolonged-corticosteroid exclusion" in (
+        result.stdout
+    )
+
+
+def test_a_year_outside_the_data_is_warned_about(demo: Path) -> None:
+    # Denominator 0 and a rate of n/a, and nothing said why.
+    result = runner.invoke(app, ["audit", str(demo), "--year", "2019", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["denominator"] == 0
+    assert any(
+        "no patient has an index visit" in w and "2019-01-01 to 2019-12-03" in w and "2023-" in w
+        for w in summary["warnings"]
+    ), summary["warnings"]

@@ -118,6 +118,8 @@ def audit_command(
     )
     for reason, n in summary["exclusions"].items():
         typer.echo(f"  excluded {reason}: {n}")
+    for table, note in summary["inputs_missing"].items():
+        typer.echo(f"  missing {table}: {note}")
     for warning in summary["warnings"]:
         typer.echo(f"  warning: {warning}")
     for table, counts in summary["rows"].items():

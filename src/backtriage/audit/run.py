@@ -36,6 +36,7 @@ from backtriage.audit.engines import (
 from backtriage.audit.inputs import (
     TABLE_FILE_NAMES,
     CheckedTables,
+    as_date,
     csv_error,
     load_tables,
     patient_counts,
@@ -47,7 +48,7 @@ from backtriage.audit.inputs import (
 )
 from backtriage.audit.measure import RESULT_COLUMNS, measure, used_rows
 from backtriage.audit.red_flags import chart_review, red_flag_hits
-from backtriage.audit.spec import load_specs, period_for
+from backtriage.audit.spec import Period, load_specs, period_for
 from backtriage.audit.summary import breakdowns, build_summary, equal_to, value_counts
 from backtriage.errors import AuditInputError
 
@@ -248,6 +249,8 @@ def _run(
         progress("checking rows")
         rows, in_use = _count_rows(backend, counted(), patients_counted, raw, tables.patient_ids)
         warnings = unused_systems(in_use, lists)
+        if indexed.num_rows == 0 and rows["patients"]["valid"]:
+            warnings.append(no_index_visit(raw["encounters"], period))
         if conversion is not None:
             warnings = conversion.warnings + warnings
             for resource, counts in conversion.counts.items():
@@ -328,6 +331,34 @@ def unused_systems(in_use: dict[str, dict[str, int]], lists: CodeLists) -> list[
         for system, n in sorted(systems.items())
         if system not in used
     ]
+
+
+def no_index_visit(encounters: ir.Table, period: Period) -> str:
+    """Why no patient has an index visit, as far as the encounters' dates tell: the year is
+    outside them, or none of those in the intake period can be one.  (One more pass over the
+    encounters: only when there is no index visit at all.)"""
+    date = as_date(encounters, "date")
+    dated = encounters.select(date=date).filter(date.notnull())
+    span = fetch(
+        dated.aggregate(
+            first=dated.date.min(),
+            last=dated.date.max(),
+            inside=dated.date.between(period.intake_start, period.intake_end).sum(),
+        )
+    ).to_pylist()[0]
+    intake = f"the intake period {period.intake_start} to {period.intake_end}"
+    if not span["inside"]:
+        dates = (
+            f"the encounters' dates run from {span['first']} to {span['last']}"
+            if span["first"] is not None
+            else "no encounter has a valid date"
+        )
+        return f"no patient has an index visit in {intake}: {dates} (is --year right?)"
+    return (
+        f"no patient has an index visit in {intake}: {span['inside']} encounters fall in it, "
+        "none in an eligible setting with a principal low-back-pain diagnosis (LAYOUT.md: "
+        "setting, principal)"
+    )
 
 
 def write_patients(result: ir.Table, path: Path) -> None:
