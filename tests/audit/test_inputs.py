@@ -341,3 +341,28 @@ def test_parquet_column_names_are_read_like_csv_ones(timelines_csv: Path, tmp_pa
     summary = run_audit(tmp_path, 2024).summary
     for key in ("denominator", "numerator", "exclusions", "rows"):
         assert summary[key] == expected[key], key
+
+
+@pytest.mark.parametrize(
+    ("principal", "reason"),
+    [("TRUE", None), (" yes ", None), ("N", None), ("0", None), ("", None), ("P", "bad_principal")],
+)
+def test_a_principal_flag_that_is_neither_true_nor_false_is_rejected(
+    timelines_csv: Path, tmp_path: Path, principal: str, reason: str | None
+) -> None:
+    # "P" (primary), as some extracts write it, was read as false: the diagnosis could never
+    # make an index visit, and the summary counted it valid.
+    expected = run_audit(timelines_csv, 2024).summary["rows"]["diagnoses"]
+
+    def flag(name: str, text: str) -> str:
+        if name != "diagnoses":
+            return text
+        return text + f'"not_imaged",2024-05-01,icd10cm,I10,,"{principal}",extra\n'
+
+    rows = run_audit(_rewrite(timelines_csv, tmp_path / "x", flag), 2024).summary["rows"]
+    diagnoses = rows["diagnoses"]
+    assert diagnoses["rows"] == expected["rows"] + 1
+    if reason is None:
+        assert diagnoses["valid"] == expected["valid"] + 1
+    else:
+        assert diagnoses[f"rejected_{reason}"] == 1

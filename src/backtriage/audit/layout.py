@@ -59,5 +59,7 @@ SYSTEMS_BY_TABLE: dict[str, tuple[str, ...]] = {
     "medications": ("atc", "rxnorm"),
 }
 
-#: Values of ``principal`` read as true (CSV has no booleans).
+#: Values of ``principal`` read as true and as false (CSV has no booleans), in any case; an
+#: empty one is false, and any other is rejected (``bad_principal``).
 TRUE_WORDS: tuple[str, ...] = ("true", "t", "1", "yes", "y")
+FALSE_WORDS: tuple[str, ...] = ("false", "f", "0", "no", "n")
