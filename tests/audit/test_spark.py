@@ -39,8 +39,9 @@ COMPARED = (
 
 
 def _odd_values() -> dict[str, pa.Table]:
-    """Rows whose dates and days supply engines cast differently (``test_inputs.DATES``): each
-    patient's index visit, birth date or prescription carries one of them."""
+    """Rows whose dates, days supply and principal flags engines read differently unless told
+    exactly (``test_inputs.DATES``): each patient's index visit, birth date, prescription or
+    principal flag carries one of them."""
     t = Timelines()
     t._n = 900_000  # record ids after build()'s
     for i, (date, days) in enumerate(zip(DATES, [*DAYS] * 3, strict=False)):
@@ -60,6 +61,10 @@ def _odd_values() -> dict[str, pa.Table]:
                 "record_id": f"odd{i}",
             }
         )
+    for i, flag in enumerate(["P", " Yes ", "TRUE", "n", "", "primary"]):
+        t.patient(f"odd_flag_{i}")
+        t.visit(f"odd_flag_{i}", "2024-03-01")
+        t.rows["diagnoses"][-1]["principal"] = flag
     return t.population().tables
 
 
