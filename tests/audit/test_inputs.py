@@ -366,3 +366,24 @@ def test_a_principal_flag_that_is_neither_true_nor_false_is_rejected(
         assert diagnoses["valid"] == expected["valid"] + 1
     else:
         assert diagnoses[f"rejected_{reason}"] == 1
+
+
+def test_file_names_in_another_case_are_found(timelines_csv: Path, tmp_path: Path) -> None:
+    # Exports from Windows tools: PATIENTS.CSV, Diagnoses.csv ("lacks patients.csv ...").
+    expected = run_audit(timelines_csv, 2024).summary
+    folder = tmp_path / "x"
+    folder.mkdir()
+    for path in timelines_csv.glob("*.csv"):
+        name = path.name.upper() if path.stem == "patients" else path.name.title()
+        (folder / name).write_bytes(path.read_bytes())
+    summary = run_audit(folder, 2024).summary
+    assert summary["rows"] == expected["rows"]
+    assert summary["denominator"] == expected["denominator"]
+
+
+def test_a_folder_of_fhir_bundles_says_it_reads_bulk_ndjson(tmp_path: Path) -> None:
+    # Synthea and many tools write one FHIR Bundle per patient (*.json): "lacks patients.csv"
+    # did not say that the FHIR they hold must be a Bulk Data export (NDJSON).
+    (tmp_path / "Alice_Smith.json").write_text('{"resourceType": "Bundle", "entry": []}')
+    with pytest.raises(AuditInputError, match=r"holds \.json files.*NDJSON"):
+        run_audit(tmp_path, 2024)

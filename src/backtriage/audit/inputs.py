@@ -28,7 +28,7 @@ from backtriage.errors import AuditInputError
 
 SUFFIXES: tuple[str, ...] = (".parquet", ".csv")
 
-#: The file names of the tabular layout (``patients.csv``, ...).
+#: The file names of the tabular layout (``patients.csv``, ...), in lower case.
 TABLE_FILE_NAMES: frozenset[str] = frozenset(t.name + s for t in TABLES for s in SUFFIXES)
 
 #: The tables other than ``patients``, in the order the row accounting reports them.
@@ -86,11 +86,14 @@ def find_table_files(folder: Path) -> dict[str, Path]:
             f"input {folder} is not a folder; give a folder of FHIR NDJSON files "
             "(Patient.ndjson, ...) or of tabular files (patients.csv, ...)"
         )
+    # File names in any case (PATIENTS.CSV from a Windows tool is patients.csv).
+    by_name: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        by_name.setdefault(path.name.lower(), []).append(path)
     found: dict[str, Path] = {}
     missing: list[str] = []
     for layout in TABLES:
-        candidates = [folder / f"{layout.name}{suffix}" for suffix in SUFFIXES]
-        present = [p for p in candidates if p.exists()]
+        present = [p for suffix in SUFFIXES for p in by_name.get(f"{layout.name}{suffix}", [])]
         if len(present) > 1:
             raise AuditInputError(
                 f"both {present[0].name} and {present[1].name} in {folder}; keep one"
@@ -100,9 +103,15 @@ def find_table_files(folder: Path) -> dict[str, Path]:
         elif layout.required_file:
             missing.append(f"{layout.name}.csv or {layout.name}.parquet")
     if missing:
+        bundles = (
+            " It holds .json files: FHIR is read as a Bulk Data export (NDJSON: one resource a "
+            "line, Patient.ndjson, ...), not as Bundles."
+            if any(name.endswith(".json") for name in by_name)
+            else ""
+        )
         raise AuditInputError(
             f"{folder} lacks {', '.join(missing)} (see the tabular layout: "
-            "backtriage/audit/LAYOUT.md)"
+            f"backtriage/audit/LAYOUT.md).{bundles}"
         )
     return found
 
@@ -120,7 +129,7 @@ def _read(con: BaseBackend, path: Path, name: str) -> ir.Table:
     when it reads some columns only).
     """
     try:
-        if path.suffix == ".parquet":
+        if path.suffix.lower() == ".parquet":
             table = con.read_parquet(str(path), table_name=f"raw_{name}")
             names = _column_names(path, list(table.columns))
         else:

@@ -98,7 +98,7 @@ def tabular_folder(
     if not input_path.exists():
         raise AuditInputError(f"input {input_path} does not exist")
     if fhir.is_fhir_folder(input_path):
-        tabular = sorted(p.name for p in input_path.iterdir() if p.name in TABLE_FILE_NAMES)
+        tabular = sorted(p.name for p in input_path.iterdir() if p.name.lower() in TABLE_FILE_NAMES)
         if tabular:
             # Either would be read alone, and the other silently left out.
             raise AuditInputError(
