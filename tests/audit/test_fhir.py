@@ -470,3 +470,26 @@ def test_a_versioned_reference_names_the_resource_not_its_version(tmp_path: Path
     _write(src, "Procedure.ndjson", [procedure])
     convert(src, out)
     assert pq.read_table(out / "procedures.parquet").to_pylist()[0]["patient_id"] == "p1"
+
+
+def test_a_condition_ranked_by_two_encounters_is_principal_at_each(tmp_path: Path) -> None:
+    # A problem-list back pain that two visits rank 1: a principal diagnosis of each visit, dated
+    # by it (it has no recordedDate).
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    _write(
+        src,
+        "Encounter.ndjson",
+        [
+            _encounter("e1", "p1", "2023-06-01", **_ranked("c1")),
+            _encounter("e2", "p1", "2024-03-01", **_ranked("c1")),
+        ],
+    )
+    _write(src, "Condition.ndjson", [_condition("c1", "p1", "M54.50")])
+    convert(src, out)
+    rows = pq.read_table(out / "diagnoses.parquet").to_pylist()
+    assert [(r["encounter_id"], r["date"], r["principal"]) for r in rows] == [
+        ("e1", "2023-06-01", "true"),
+        ("e2", "2024-03-01", "true"),
+    ]

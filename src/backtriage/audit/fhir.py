@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -117,12 +118,31 @@ class _Notes:
     """What conversion learns on the way: the principal diagnoses the encounters rank (condition
     id -> encounter id -> its date), and what it will warn about."""
 
-    principal: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: Most conditions are ranked by one encounter: (encounter id, date), the few others in
+    #: ``principal_more`` (a dict per condition would hold 0.3 KB each: 0.7 GB at a million
+    #: patients).
+    principal: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    principal_more: dict[str, dict[str, str | None]] = field(default_factory=dict)
     unranked: int = 0
     reason_only: int = 0
     unmapped_classes: Counter[str] = field(default_factory=Counter)
     issues: Counter[str] = field(default_factory=Counter)
     first_issue: str | None = None
+
+    def rank(self, condition: str, encounter: str, date: str | None) -> None:
+        """Note that ``encounter`` (on ``date``) ranks ``condition`` 1."""
+        # Dates repeat: one string each.
+        date = None if date is None else sys.intern(date)
+        first = self.principal.setdefault(condition, (encounter, date))
+        if first[0] != encounter:
+            self.principal_more.setdefault(condition, {})[encounter] = date
+
+    def ranked(self, condition: str | None) -> dict[str, str | None]:
+        """The encounters that rank ``condition`` 1, with their dates."""
+        if condition is None or condition not in self.principal:
+            return {}
+        encounter, date = self.principal[condition]
+        return {encounter: date, **self.principal_more.get(condition, {})}
 
 
 def ndjson_files(folder: Path) -> list[Path]:
@@ -429,7 +449,7 @@ def _condition(
     # back-pain diagnosis before the visit, and exclude its own patient), or else by the visit
     # that ranks it; a problem-list Condition by when it began (a cancer recorded late is still
     # a history of cancer).
-    ranked = notes.principal.get(rid, {}) if rid is not None else {}
+    ranked = notes.ranked(rid)
     base: Row = {"patient_id": patient, "code_system": system, "code": code, "record_id": record}
     rows: list[Row] = [
         {**base, "encounter_id": eid, "date": recorded or visit or onset, "principal": "true"}
@@ -485,7 +505,7 @@ def _encounter(r: dict[str, Any], rid: str | None, patient: str | None, notes: _
     if rid is not None:
         for cid in ranked:
             if cid is not None:
-                notes.principal.setdefault(cid, {})[rid] = start
+                notes.rank(cid, rid, start)
     if diagnoses and not ranked:
         notes.unranked += 1
     elif reason and not diagnoses:
