@@ -584,8 +584,8 @@ def row_groups(raw: Mapping[str, ir.Table], patient_ids: ir.Table) -> ir.Table:
 
     Columns: ``table``, ``dated``, ``given`` (the encounter id, or the code), ``category``
     (setting, or code system, as read), ``extra_ok`` (the days supply, the principal flag),
-    ``as_read`` (the id as
-    read is a valid patient's) and ``other_id`` (otherwise the trimmed id, null if none).
+    ``as_read`` (the id as read is a valid patient's) and ``other_id`` (otherwise the trimmed
+    id, null if none).
 
     The patient of a row is looked up in two steps.  First its id as read, here: no valid id
     is empty or has whitespace at its ends, so a hit is a valid patient.  The rows it misses

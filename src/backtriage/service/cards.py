@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from backtriage.assessment import Assessment, Statement
+from backtriage.assessment import Assessment, ConditionResult, Statement
 from backtriage.knowledge import Knowledge
 from backtriage.report.view import (
     LAB_WORDS,
@@ -74,13 +74,12 @@ def _red_flag_lines(assessment: Assessment, knowledge: Knowledge, cite: Numberin
     """A line for each suspected or not-yet-excluded condition, citing its screening statement
     (which findings point to it)."""
     lines: list[str] = []
-    for condition in assessment.conditions:
-        if condition.status == "suspected" and condition.kind != "diagnosis":
-            why = ", ".join(_label(knowledge, f) for f in condition.triggers) or condition.rule
-            lines.append(
-                f"- **{condition.label}: suspected** — {why}"
-                + _cite(cite, _basis(condition.screen, condition.action))
-            )
+    for condition in _suspected(assessment):
+        why = ", ".join(_label(knowledge, f) for f in condition.triggers) or condition.rule
+        lines.append(
+            f"- **{condition.label}: suspected** — {why}"
+            + _cite(cite, _basis(condition.screen, condition.action))
+        )
     for condition in assessment.conditions:
         if condition.status == "not_excluded" and condition.kind == "red_flag":
             ask = ", ".join(_label(knowledge, f) for f in condition.missing[:6])
@@ -89,6 +88,11 @@ def _red_flag_lines(assessment: Assessment, knowledge: Knowledge, cite: Numberin
                 + _cite(cite, _basis(condition.screen, condition.action))
             )
     return lines
+
+
+def _suspected(assessment: Assessment) -> list[ConditionResult]:
+    """The conditions suspected that are not a diagnosis: the red flags and non-spinal causes."""
+    return [c for c in assessment.conditions if c.status == "suspected" and c.kind != "diagnosis"]
 
 
 def _basis(*statements: Statement | None) -> list[str]:
@@ -171,9 +175,7 @@ def order_cards(
                 f"ACR variant {v}: {table[v].text}" + _cite(cite, list(knowledge.acr.citations))
                 for v in rating.variants
             ]
-            flagged = any(
-                c.status == "suspected" and c.kind != "diagnosis" for c in assessment.conditions
-            )
+            flagged = bool(_suspected(assessment))
             lines = [
                 f"**{display}** is rated *{rating.category}* by the ACR Appropriateness Criteria "
                 "for low back pain (2021) for this patient:",
