@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from backtriage.case import MEASUREMENT_IDS
 from backtriage.errors import KnowledgeError
 from backtriage.knowledge import Knowledge, load_knowledge
 from backtriage.knowledge.checks import CONTRACT_CONDITIONS, CONTRACT_FINDINGS
@@ -24,6 +25,7 @@ def test_packaged_knowledge_loads(kb: Knowledge) -> None:
     assert len(kb.acr.variants) == 7 and len(kb.acr.procedures) == 11
     assert sum(len(v.ratings) for v in kb.acr.variants) == 77
     assert len(kb.version) == 12
+    assert tuple(kb.measurements) == MEASUREMENT_IDS
 
 
 def test_acr_keeps_its_own_wording(kb: Knowledge) -> None:

@@ -4,6 +4,7 @@ page) carries the numbers of the references it rests on."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from backtriage.api import assess
 from backtriage.knowledge import Knowledge
@@ -46,3 +47,19 @@ def test_a_finding_worked_out_from_a_value_says_which_value_in_words(kb: Knowled
     assert known["Age over 70"] == ["from age 75"]
     for page in (to_markdown(result, kb), to_html(result, kb)):
         assert "temperature_c" not in page and "from age (age" not in page
+
+
+def test_a_measurement_is_named_as_the_knowledge_base_names_it(kb: Knowledge) -> None:
+    """The names and units come from the knowledge base's measurements (the form reads the same
+    ones), not from a copy in the report."""
+    result = assess({"measurements": {"temperature_c": 38.4, "crp_mg_l": 12}})
+    renamed = {
+        "temperature_c": kb.measurements["temperature_c"].model_copy(
+            update={"label": "Body temperature", "unit": "degrees C"}
+        ),
+        "crp_mg_l": kb.measurements["crp_mg_l"].model_copy(update={"label": "C-reactive protein"}),
+    }
+    other = replace(kb, measurements={**kb.measurements, **renamed})
+    known = {f["label"]: f["evidence"] for f in build(result, other)["known"]}
+    assert known["Fever"] == ["from body temperature 38.4 degrees C"]
+    assert known["CRP over 10 mg/L"] == ["from C-reactive protein 12 mg/L"]

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from importlib import resources
+from typing import Any
+
+import pytest
+import yaml
+
 from backtriage.api import assess
+from backtriage.errors import KnowledgeError
 from backtriage.knowledge import Knowledge
 from backtriage.web import form
 
@@ -89,3 +97,37 @@ def test_an_error_is_put_in_the_form_s_words(kb: Knowledge) -> None:
     case, problems = form.read({"duration": "-3", "duration_unit": "weeks"})
     assert case == {}
     assert problems == ["duration: give a number of days or weeks, 0 or more (got '-3' weeks)"]
+
+
+def test_the_measurements_on_the_form_are_the_knowledge_base_s(kb: Knowledge) -> None:
+    """Their fields, order, labels and units come from the knowledge base (the reports name the
+    values from the same place); the intake file adds only each field's step."""
+    layout = form.layout(kb)
+    assert [m.id for m in layout.measurements] == list(kb.measurements)
+    assert layout.labels["m-esr_mm_h"] == "ESR (mm/h)"
+    assert {m.id: m.step for m in layout.measurements}["esr_mm_h"] == "1"
+    renamed = kb.measurements["temperature_c"].model_copy(
+        update={"label": "Body temperature", "unit": "degrees C"}
+    )
+    other = replace(kb, measurements={**kb.measurements, "temperature_c": renamed})
+    assert form.layout(other).labels["m-temperature_c"] == "Body temperature (degrees C)"
+
+
+def intake() -> dict[str, Any]:
+    text = (resources.files("backtriage.web") / "data" / "intake.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def test_each_measurement_needs_a_step_and_no_other_may_have_one(kb: Knowledge) -> None:
+    data = intake()
+    del data["measurement_steps"]["wbc_10e9_l"]
+    data["measurement_steps"]["sodium_mmol_l"] = "1"
+    with pytest.raises(KnowledgeError) as error:
+        form.check(data, kb)
+    assert error.value.problems == [
+        "web/data/intake.yaml: measurement_steps: no step for measurement 'wbc_10e9_l'",
+        "web/data/intake.yaml: measurement_steps: unknown measurement id 'sodium_mmol_l' (the "
+        "knowledge base's measurements: temperature_c, esr_mm_h, crp_mg_l, wbc_10e9_l)",
+    ]
+    assert form.check(intake(), kb).measurement_steps["temperature_c"] == "0.1"

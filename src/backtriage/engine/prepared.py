@@ -42,7 +42,7 @@ from backtriage.knowledge.rules import (
     findings_named,
     walk,
 )
-from backtriage.knowledge.schema import Condition, Recommendation
+from backtriage.knowledge.schema import Condition, Recommendation, phrase
 from backtriage.knowledge.schema import Disagreement as KbDisagreement
 from backtriage.knowledge.schema import Statement as KbStatement
 
@@ -276,11 +276,6 @@ def _condition_parts(condition: Condition) -> ConditionParts:
         disagreement=disagreement(condition.disagreement),
         rule=describe(condition.suspect_when),
     )
-
-
-def phrase(label: str) -> str:
-    """A label inside a sentence: "Fever" → "fever", but "ESR 20 mm/h" stays."""
-    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _ask_order(knowledge: Knowledge) -> tuple[str, ...]:

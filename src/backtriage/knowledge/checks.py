@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from backtriage.case import MEASUREMENT_IDS
 from backtriage.knowledge.loader import Knowledge
 from backtriage.knowledge.rules import (
     FindingIs,
@@ -131,6 +132,18 @@ def _contract(kb: Knowledge) -> list[str]:
         f"conditions.yaml: {cid!r} must be of kind red_flag (it is always reported)"
         for cid in RED_FLAG_CONDITIONS
         if cid in kb.conditions and kb.conditions[cid].kind != "red_flag"
+    ]
+    # The case format's measurements, no more: a case could not carry another one.
+    out += [
+        f"measurements.yaml: contract measurement id {mid!r} is missing"
+        for mid in MEASUREMENT_IDS
+        if mid not in kb.measurements
+    ]
+    out += [
+        f"measurements.yaml: {mid!r} is not a measurement of the case format "
+        f"({', '.join(MEASUREMENT_IDS)})"
+        for mid in kb.measurements
+        if mid not in MEASUREMENT_IDS
     ]
     return out
 

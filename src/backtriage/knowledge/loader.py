@@ -28,6 +28,8 @@ from backtriage.knowledge.schema import (
     Finding,
     FindingsFile,
     ImagingRule,
+    Measurement,
+    MeasurementsFile,
     ProbabilityModel,
     Recommendation,
     RecommendationsFile,
@@ -44,6 +46,7 @@ FILES = {
     "evidence": "evidence.yaml",
     "acr": "acr_lbp_2021.yaml",
     "codes": "codes.yaml",
+    "measurements": "measurements.yaml",
 }
 
 M = TypeVar("M", bound=BaseModel)
@@ -62,6 +65,7 @@ class Knowledge:
     models: dict[str, ProbabilityModel]
     acr: AcrFile
     codes: CodesFile
+    measurements: dict[str, Measurement]  # in the order of the file (the form's order)
     version: str
 
     @cached_property
@@ -103,6 +107,7 @@ def load_knowledge(directory: Path | Traversable | None = None) -> Knowledge:
     evidence_file = _validate(raw, "evidence", EvidenceFile, problems)
     acr_file = _validate(raw, "acr", AcrFile, problems)
     codes_file = _validate(raw, "codes", CodesFile, problems)
+    measurements_file = _validate(raw, "measurements", MeasurementsFile, problems)
     if (
         problems
         or findings_file is None
@@ -112,6 +117,7 @@ def load_knowledge(directory: Path | Traversable | None = None) -> Knowledge:
         or evidence_file is None
         or acr_file is None
         or codes_file is None
+        or measurements_file is None
     ):
         raise KnowledgeError(problems)
     knowledge = Knowledge(
@@ -124,6 +130,9 @@ def load_knowledge(directory: Path | Traversable | None = None) -> Knowledge:
         models=_models(evidence_file.models, problems),
         acr=acr_file,
         codes=codes_file,
+        measurements=_by_id(
+            measurements_file.measurements, "measurements.yaml", "measurements", problems
+        ),
         version=digest.hexdigest()[:12],
     )
     _by_id(knowledge.recommendations, "recommendations.yaml", "recommendations", problems)
@@ -182,7 +191,7 @@ def _message(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
-T = TypeVar("T", Reference, Finding, Condition, Figure, Recommendation, ImagingRule)
+T = TypeVar("T", Reference, Finding, Condition, Figure, Recommendation, ImagingRule, Measurement)
 
 
 def _by_id(items: Iterable[T], name: str, what: str, problems: list[str]) -> dict[str, T]:

@@ -124,6 +124,27 @@ class FindingsFile(Strict):
     findings: list[Finding]
 
 
+def phrase(label: str) -> str:
+    """A label inside a sentence: "Fever" → "fever", but "ESR 20 mm/h" stays.  Labels are written
+    as at the start of a line, so one label serves a form, a heading and a sentence."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+# --- measurements -------------------------------------------------------------------------------
+class Measurement(Strict):
+    """A measured value a case may carry, in the unit its id names: the form labels its field
+    "Temperature (°C)", a report writes "temperature 38.4 °C"."""
+
+    id: Id
+    label: Annotated[str, Field(min_length=1)]
+    unit: Annotated[str, Field(min_length=1)]
+
+
+class MeasurementsFile(Strict):
+    schema_version: Literal[1]
+    measurements: list[Measurement]
+
+
 # --- conditions ---------------------------------------------------------------------------------
 class Statement(Strict):
     """A cited sentence in the knowledge base."""

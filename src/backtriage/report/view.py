@@ -8,6 +8,7 @@ from typing import Any
 
 from backtriage.assessment import Assessment, Statement
 from backtriage.knowledge import Knowledge
+from backtriage.knowledge.schema import phrase
 
 URGENCY_WORDS = {
     "emergency": "same-day emergency evaluation",
@@ -27,15 +28,12 @@ STUDY_WORDS = {
 }
 LAB_WORDS = {"cbc": "CBC", "esr": "ESR", "crp": "CRP", "urinalysis": "urinalysis"}
 TIMING_WORDS = {"immediate": "immediately", "prompt": "promptly", "routine": "routinely"}
-# A value a finding is worked out from (evidence detail "temperature_c = 38.4"), in words + unit.
+# A value a finding is worked out from (evidence detail "age = 75"), in words + unit.  The
+# measurements' names and units are the knowledge base's (measurements.yaml), as on the form.
 VALUE_WORDS = {
     "age": ("age", ""),
-    "temperature_c": ("temperature", " °C"),
-    "esr_mm_h": ("ESR", " mm/h"),
-    "crp_mg_l": ("CRP", " mg/L"),
-    "wbc_10e9_l": ("white cell count", " ×10⁹/L"),
-    "duration_days": ("duration", " days"),
-    "conservative_therapy_weeks": ("conservative therapy", " weeks"),
+    "duration_days": ("duration", "days"),
+    "conservative_therapy_weeks": ("conservative therapy", "weeks"),
 }
 
 
@@ -57,6 +55,7 @@ class Numbering:
 def build(assessment: Assessment, knowledge: Knowledge) -> dict[str, Any]:
     cite = Numbering()
     label = {fid: f.label for fid, f in knowledge.findings.items()}
+    values = _value_words(knowledge)
 
     def statement(item: Statement | None) -> dict[str, Any] | None:
         if item is None:
@@ -177,7 +176,7 @@ def build(assessment: Assessment, knowledge: Knowledge) -> dict[str, Any]:
         {
             "label": label.get(fid, fid),
             "state": state,
-            "evidence": [_evidence_text(e) for e in assessment.evidence.get(fid, [])],
+            "evidence": [_evidence_text(e, values) for e in assessment.evidence.get(fid, [])],
         }
         for fid, state in assessment.findings.items()
         if state != "unknown"
@@ -186,7 +185,7 @@ def build(assessment: Assessment, knowledge: Knowledge) -> dict[str, Any]:
         {
             "label": label.get(u.finding, u.finding),
             "why": u.why.replace("_", " "),
-            "evidence": _evidence_text(u.evidence),
+            "evidence": _evidence_text(u.evidence, values),
         }
         for u in assessment.uncertain
     ]
@@ -270,26 +269,33 @@ def _figure_text(
     return f"{name} {state}: LR{sign} {lr:.2f}" if lr is not None else f"{name} {state}"
 
 
-def _evidence_text(evidence: Any) -> str:
+def _value_words(knowledge: Knowledge) -> dict[str, tuple[str, str]]:
+    """The name in a sentence and the unit of each value a finding can be worked out from: the
+    case's own (VALUE_WORDS) and the knowledge base's measurements."""
+    measured = {m.id: (phrase(m.label), m.unit) for m in knowledge.measurements.values()}
+    return VALUE_WORDS | measured
+
+
+def _evidence_text(evidence: Any, values: dict[str, tuple[str, str]]) -> str:
     if evidence.source in ("complaint", "note") and evidence.text is not None:
         return f"from the {evidence.source}: “{evidence.text}”"
     if evidence.source == "findings":
         return "given in the case's findings"
-    values = _values_in_words(evidence.detail)
-    if values is not None:
-        return f"from {values}"
+    words = _values_in_words(evidence.detail, values)
+    if words is not None:
+        return f"from {words}"
     return f"from {evidence.source}" + (f" ({evidence.detail})" if evidence.detail else "")
 
 
-def _values_in_words(detail: str | None) -> str | None:
+def _values_in_words(detail: str | None, values: dict[str, tuple[str, str]]) -> str | None:
     """ "temperature_c = 38.4, age = 75" -> "temperature 38.4 °C, age 75"; None if any part is
-    not a value named in VALUE_WORDS."""
+    not a value named in ``values`` (:func:`_value_words`)."""
     words = []
     for part in (detail or "").split(", "):
         name, equals, value = part.partition(" = ")
-        if not equals or name not in VALUE_WORDS:
+        if not equals or name not in values:
             return None
-        word, unit = VALUE_WORDS[name]
+        word, unit = values[name]
         number = value.removesuffix(".0")  # 45.0 mm/h as typed, 45
-        words.append(f"{word} {number}{unit}")
+        words.append(" ".join(filter(None, (word, number, unit))))
     return ", ".join(words)

@@ -1,5 +1,5 @@
-"""The intake form: its layout, built from the knowledge base's findings and ``data/intake.yaml``,
-and the reading of a submitted form into a case-format-1 dict.
+"""The intake form: its layout, built from the knowledge base's findings and measurements and
+``data/intake.yaml``, and the reading of a submitted form into a case-format-1 dict.
 
 Reading decides nothing clinical: an empty control is left out (unknown is not absent), values go
 to :func:`backtriage.api.parse_case` as typed, and its message says what to fix.
@@ -57,18 +57,11 @@ class _StartBack(_Strict):
     bothersome: _Bothersome
 
 
-class _Measurement(_Strict):
-    id: str
-    label: str
-    unit: str
-    step: str
-
-
 class _IntakeFile(_Strict):
     schema_version: int
     categories: list[_Category]
     start_back: _StartBack
-    measurements: list[_Measurement]
+    measurement_steps: dict[str, str]  # measurement id -> its field's step
 
 
 @dataclass(frozen=True)
@@ -78,6 +71,14 @@ class Control:
     id: str
     label: str
     ask: str
+
+
+@dataclass(frozen=True)
+class MeasurementField:
+    """One measurement's number field; its label is ``Layout.labels[field_id(id)]``."""
+
+    id: str
+    step: str
 
 
 @dataclass(frozen=True)
@@ -91,32 +92,43 @@ class Group:
 class Layout:
     groups: tuple[Group, ...]
     start_back: _StartBack
-    measurements: tuple[_Measurement, ...]
+    measurements: tuple[MeasurementField, ...]
     anchors: dict[str, str]  # finding id -> id of the control an "ask next" link jumps to
     labels: dict[str, str]  # HTML id of a plain field or measurement -> its label on the page
 
 
-def _intake_file() -> _IntakeFile:
-    text = (resources.files("backtriage.web") / "data" / "intake.yaml").read_text("utf-8")
+def check(data: Any, knowledge: Knowledge) -> _IntakeFile:
+    """The intake file's data, validated: its schema, and a step for each of the knowledge base's
+    measurements and for nothing else (raises :class:`KnowledgeError` with every problem)."""
     try:
-        data = _IntakeFile.model_validate(yaml.safe_load(text))
+        intake = _IntakeFile.model_validate(data)
     except ValidationError as exc:
         raise KnowledgeError(
             [f"web/data/intake.yaml: {e['loc']}: {e['msg']}" for e in exc.errors()]
         ) from exc
-    listed = [m.id for m in data.measurements]
-    if sorted(listed) != sorted(MEASUREMENT_IDS):
-        raise KnowledgeError(
-            [f"web/data/intake.yaml: measurements must list exactly {', '.join(MEASUREMENT_IDS)}"]
-        )
-    return data
+    where = "web/data/intake.yaml: measurement_steps"
+    problems = [
+        f"{where}: no step for measurement {mid!r}"
+        for mid in knowledge.measurements
+        if mid not in intake.measurement_steps
+    ]
+    problems += [
+        f"{where}: unknown measurement id {mid!r} (the knowledge base's measurements: "
+        f"{', '.join(knowledge.measurements)})"
+        for mid in intake.measurement_steps
+        if mid not in knowledge.measurements
+    ]
+    if problems:
+        raise KnowledgeError(problems)
+    return intake
 
 
 @lru_cache(maxsize=4)
 def layout(knowledge: Knowledge) -> Layout:
     """The form for ``knowledge``: every finding that can be given directly, grouped by category
     (derived findings such as "age over 50" come from age and measurements instead)."""
-    data = _intake_file()
+    text = (resources.files("backtriage.web") / "data" / "intake.yaml").read_text("utf-8")
+    data = check(yaml.safe_load(text), knowledge)
     titles = {c.id: c.title for c in data.categories}
     by_category: dict[str, list[Control]] = {}
     anchors: dict[str, str] = {}
@@ -136,8 +148,10 @@ def layout(knowledge: Knowledge) -> Layout:
         Group(c, titles.get(c, c.replace("_", " ").capitalize()), tuple(by_category[c]))
         for c in order
     )
-    labels = FIELD_LABELS | {field_id(m.id): f"{m.label} ({m.unit})" for m in data.measurements}
-    return Layout(groups, data.start_back, tuple(data.measurements), anchors, labels)
+    measured = knowledge.measurements.values()
+    fields = tuple(MeasurementField(m.id, data.measurement_steps[m.id]) for m in measured)
+    labels = FIELD_LABELS | {field_id(m.id): f"{m.label} ({m.unit})" for m in measured}
+    return Layout(groups, data.start_back, fields, anchors, labels)
 
 
 def value_labels(layout: Layout) -> dict[str, str]:
