@@ -72,6 +72,19 @@ def test_yes_no_and_start_back() -> None:
     assert case == {"surgical_candidate": False, "start_back": [0] * 9} and problems == []
 
 
+def test_which_start_back_answers_are_given_is_worked_out_once() -> None:
+    """Reading the form and the live pane ask the same function: all nine, none, or some (an
+    answer of spaces is no answer), and the message names the same questions."""
+    nine = {f"sb{n}": str(n % 2) for n in range(1, 10)}
+    assert form.start_back(nine) == (["1", "0", "1", "0", "1", "0", "1", "0", "1"], [])
+    assert form.start_back({"age": "40", "sb3": " "}) == ([], [])
+    some = {**nine, "sb2": " ", "sb9": ""}
+    assert form.start_back(some) == ([], [2, 9])
+    case, problems = form.read(some)
+    assert "start_back" not in case
+    assert problems == ["STarT Back: answer all nine questions or none (not answered: 2, 9)"]
+
+
 def test_a_case_error_names_the_fields_to_fix() -> None:
     message = (
         "age: Input should be less than or equal to 120 (got 130); "

@@ -220,22 +220,23 @@ def read(form: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     surgical = text("surgical_candidate")
     if surgical in ("yes", "no"):
         case["surgical_candidate"] = surgical == "yes"
-    answered = [text(name) for name in START_BACK_NAMES]
-    if all(answered):
-        case["start_back"] = [int(a) if a.isdigit() else a for a in answered]
-    elif any(answered):
-        missing = ", ".join(map(str, start_back_unanswered(form)))
+    answers, unanswered = start_back(form)
+    if answers:
+        case["start_back"] = [int(a) if a.isdigit() else a for a in answers]
+    if unanswered:
+        missing = ", ".join(map(str, unanswered))
         problems.append(f"STarT Back: answer all nine questions or none (not answered: {missing})")
     return case, problems
 
 
-def start_back_unanswered(form: Mapping[str, str]) -> list[int]:
-    """The numbers of the STarT Back questions left unanswered when some, not all, are answered
-    (empty when all nine or none are)."""
-    answered = [form.get(name, "").strip() != "" for name in START_BACK_NAMES]
-    if all(answered) or not any(answered):
-        return []
-    return [n for n, done in enumerate(answered, start=1) if not done]
+def start_back(form: Mapping[str, str]) -> tuple[list[str], list[int]]:
+    """Which STarT Back answers a form gives, for reading it and for the live pane alike:
+    (the nine answers, trimmed, when all are given, else []; the numbers of the questions left
+    unanswered when some, not all, are, else [])."""
+    answers = [form.get(name, "").strip() for name in START_BACK_NAMES]
+    if all(answers):
+        return answers, []
+    return [], [n for n, a in enumerate(answers, start=1) if not a] if any(answers) else []
 
 
 def invalid_fields(message: str) -> list[str]:

@@ -78,8 +78,8 @@ def _outcome(values: dict[str, str], knowledge: Knowledge, *, live: bool = False
     replacing the assessment with an error at the first answer; a submit still needs all or none.
     """
     notice, read = None, values
-    unanswered = intake.start_back_unanswered(values) if live else []
-    if unanswered:
+    _, unanswered = intake.start_back(values)
+    if live and unanswered:
         left = ", ".join(map(str, unanswered))
         notice = (
             f"STarT Back: not scored until all nine questions are answered (not answered: {left})."
