@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,72 @@ def test_submit_works_with_javascript_off(browser: Any, server: str, artifacts: 
     context.close()
 
 
+def test_clear_the_form_asks_first_by_keyboard_and_screen_reader(
+    page: Any, artifacts: Path
+) -> None:
+    """A click by mistake on 'Clear the form' must not lose what was typed: a modal dialog asks
+    first, named and described for a screen reader, with the focus on 'Keep the form' (Escape
+    keeps it too, and the focus goes back to the button).  An empty form is cleared at once."""
+    page.goto("/")
+    page.evaluate("window.__sameDocument = 'yes'")
+    with page.expect_navigation():
+        page.click("#clear-form")  # nothing entered: nothing to ask
+    assert page.evaluate("window.__sameDocument") is None
+    assert not page.is_visible("#confirm-clear")
+
+    page.fill("#note", CAUDA_NOTE)
+    banner(page, "emergency")
+    page.evaluate("window.__sameDocument = 'yes'")
+    page.focus("#clear-form")
+    page.keyboard.press("Enter")
+    ask = page.get_by_role("dialog", name="Clear the form?")
+    expect(ask).to_be_visible()
+    expect(ask).to_have_accessible_description(re.compile("cannot be brought back"))
+    assert page.evaluate("document.querySelector('#confirm-clear').matches(':modal')")
+    expect(page.get_by_role("button", name="Keep the form")).to_be_focused()
+    page.screenshot(path=str(artifacts / "clear_asks.png"))
+    page.keyboard.press("Escape")
+    expect(ask).to_be_hidden()
+    expect(page.locator("#clear-form")).to_be_focused()
+    page.keyboard.press("Space")  # the button again: this time keep it with "Keep the form"
+    expect(ask).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(ask).to_be_hidden()
+    assert page.input_value("#note") == CAUDA_NOTE
+    assert page.locator("#assessment .banner.emergency").count() == 1
+    assert page.evaluate("window.__sameDocument") == "yes"  # nothing reloaded, nothing lost
+
+    page.keyboard.press("Enter")
+    expect(ask).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(ask.get_by_role("link", name="Clear the form")).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.input_value("#note") == ""
+    page.locator("#assessment .placeholder").wait_for()
+
+
+def test_clear_the_form_asks_first_with_javascript_off(browser: Any, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False, base_url=server)
+    page = context.new_page()
+    page.goto("/")
+    page.fill("#complaint", SEED_COMPLAINT)
+    with page.expect_navigation():
+        page.click("#clear-form")
+    expect(page.get_by_role("dialog", name="Clear the form?")).to_be_visible()
+    assert page.input_value("#complaint") == SEED_COMPLAINT
+    page.click("button:text-is('Keep the form')")  # closes without a script (method=dialog)
+    assert not page.is_visible("#confirm-clear")
+    assert page.input_value("#complaint") == SEED_COMPLAINT
+    with page.expect_navigation():
+        page.click("#clear-form")
+    with page.expect_navigation():
+        page.click("#confirm-clear a:text-is('Clear the form')")
+    assert page.input_value("#complaint") == ""
+    assert not page.is_visible("#confirm-clear")
+    context.close()
+
+
 def test_printable_report_and_handout(page: Any, artifacts: Path) -> None:
     page.goto("/")
     page.fill("#complaint", SEED_COMPLAINT)
@@ -316,6 +383,10 @@ def test_axe_finds_no_serious_or_critical_violation(
     check("case_error")
     page.fill("#age", "")
     page.locator("#assessment .banner").wait_for(timeout=TIMEOUT)
+    page.click("#clear-form")
+    page.locator("#confirm-clear").wait_for(state="visible", timeout=TIMEOUT)
+    check("clear_the_form_asks")
+    page.keyboard.press("Escape")
     with context.expect_page() as opened:
         page.click("#assessment button:has-text('Patient handout')")
     handout = opened.value

@@ -65,6 +65,7 @@ def test_every_page_is_no_store_with_a_strict_policy(client: Any) -> None:
         client.post("/web/assessment", data=SEED),
         client.post("/web/report", data=SEED),
         client.post("/web/handout", data=SEED),
+        client.post("/web/clear", data=SEED),
         client.post("/", data={"age": "abc"}),
     ):
         assert r.headers["cache-control"] == "no-store"
@@ -271,6 +272,38 @@ def test_the_printable_report_is_the_core_html_report(client: Any) -> None:
     (expected,) = assess_cases([case], kb, date.today())
     assert r.text == to_html(expected, kb)
     assert "@media print" in r.text
+
+
+def asks_to_clear(html: str) -> bool:
+    """Whether the page comes with "Clear the form?" open."""
+    dialog = re.search(r'<dialog id="confirm-clear"[^>]*>', html)
+    assert dialog is not None, "the page has no 'Clear the form?' dialog"
+    return " open>" in dialog.group(0)
+
+
+def test_clear_with_javascript_off_asks_first_unless_nothing_is_entered(client: Any) -> None:
+    """'Clear the form' posts the form to /web/clear: an empty one (a unit, 'not asked', spaces)
+    goes to the empty form at once; one with entries comes back as it was, with the question
+    open, so a click by mistake loses nothing."""
+    blank = {"duration_unit": "weeks", "f.fever": "unknown", "sb1": "", "note": "  "}
+    empty = client.post("/web/clear", data=blank, follow_redirects=False)
+    assert empty.status_code == 303 and empty.headers["location"] == "/"
+    assert empty.headers["cache-control"] == "no-store"
+    for data in ({"note": "back pain"}, {"f.fever": "absent"}, {"age": "130"}):
+        asked = client.post("/web/clear", data=data)
+        assert asks_to_clear(asked.text), data
+        assert 'href="/">Clear the form</a>' in asked.text
+    kept = client.post("/web/clear", data={"note": "back pain", "f.fever": "absent"}).text
+    assert ">back pain</textarea>" in kept
+    assert re.search(r'id="f-fever-absent"[^>]* checked', kept)
+    # A form with an error is kept as it is too, its message shown.
+    assert asked.status_code == 422 and "less than or equal to 120" in asked.text
+    assert re.search(r'id="age"[^>]* value="130"', asked.text)
+    # As first served, the question is closed, and the button posts past the browser's own
+    # checks (an out-of-range age must not stop the user from clearing).
+    page = client.get("/").text
+    assert not asks_to_clear(page)
+    assert re.search(r'id="clear-form" formaction="/web/clear" formnovalidate>', page)
 
 
 def test_report_and_handout_with_an_empty_form_go_back_to_the_form(client: Any) -> None:

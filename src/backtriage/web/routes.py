@@ -5,6 +5,7 @@
     POST /web/assessment    the assessment fragment that htmx swaps in as the form changes
     POST /web/report        the printable clinician report (the core's HTML report)
     POST /web/handout       the patient handout
+    POST /web/clear         "Clear the form" with JavaScript off: asks first if anything is entered
     GET  /web/static/NAME   vendored assets (not patient data: cacheable)
 
 Privacy: every request with patient data is a POST (nothing clinical in a URL), every page is
@@ -21,7 +22,7 @@ from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from backtriage.api import assess_cases, default_knowledge, parse_case
@@ -107,7 +108,9 @@ async def _read(request: Request) -> dict[str, str]:
     return {key: value for key, value in data.multi_items() if isinstance(value, str)}
 
 
-def _context(outcome: Outcome, knowledge: Knowledge, *, oob: bool = False) -> dict[str, Any]:
+def _context(
+    outcome: Outcome, knowledge: Knowledge, *, oob: bool = False, confirm_clear: bool = False
+) -> dict[str, Any]:
     labels = {fid: f.label for fid, f in knowledge.findings.items()}
     view = None if outcome.assessment is None else build_view(outcome.assessment, knowledge)
     layout = intake.layout(knowledge)
@@ -123,6 +126,7 @@ def _context(outcome: Outcome, knowledge: Knowledge, *, oob: bool = False) -> di
         "invalid": intake.invalid_fields(outcome.error) if outcome.error else [],
         "error": intake.in_form_terms(outcome.error, layout.labels) if outcome.error else None,
         "oob": oob,  # a fragment also refreshes the screen-reader status line outside it
+        "confirm_clear": confirm_clear,  # the page opens with "Clear the form?" asked
     }
 
 
@@ -174,6 +178,20 @@ async def handout(request: Request) -> HTMLResponse:
         return await _back_to_form(outcome, knowledge)
     sheet = patient.build(outcome.assessment, knowledge)
     return _page(_ENV.get_template("handout.html.j2").render(h=sheet))
+
+
+@router.post("/web/clear", response_class=HTMLResponse)
+async def clear(request: Request) -> Response:
+    """The form's "Clear the form" without the page's script (which asks in a dialog, with no
+    round trip): a form with nothing entered is cleared at once; one with entries comes back as
+    it was, with the question open, so a click by mistake loses nothing."""
+    knowledge = default_knowledge()
+    outcome = _outcome(await _read(request), knowledge)
+    if outcome.empty:
+        return RedirectResponse("/", status_code=303, headers=_PRIVATE)
+    context = _context(outcome, knowledge, confirm_clear=True)
+    html = _ENV.get_template("page.html.j2").render(**context)
+    return _page(html, 422 if outcome.error else 200)
 
 
 async def _back_to_form(outcome: Outcome, knowledge: Knowledge) -> HTMLResponse:
