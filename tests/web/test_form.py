@@ -132,13 +132,29 @@ def intake() -> dict[str, Any]:
     return data
 
 
-def test_each_measurement_needs_a_step_and_no_other_may_have_one(kb: Knowledge) -> None:
+def problems(data: dict[str, Any], kb: Knowledge) -> list[str]:
+    with pytest.raises(KnowledgeError) as error:
+        form.check(data, kb)
+    return error.value.problems
+
+
+def test_a_broken_intake_file_names_every_problem(kb: Knowledge) -> None:
+    """Each place as the knowledge base's own files name it; each measurement needs a step, and
+    nothing else may have one."""
+    data = intake()
+    data["start_back"]["items"].pop()
+    data["categories"][1]["titel"] = data["categories"][1].pop("title")
+    assert problems(data, kb) == [
+        "web/data/intake.yaml: categories[1] (id: malignancy).title: required key is missing",
+        "web/data/intake.yaml: categories[1] (id: malignancy).titel: unknown key (not in the "
+        "schema; check the spelling)",
+        "web/data/intake.yaml: start_back.items: List should have at least 8 items after "
+        "validation, not 7",
+    ]
     data = intake()
     del data["measurement_steps"]["wbc_10e9_l"]
     data["measurement_steps"]["sodium_mmol_l"] = "1"
-    with pytest.raises(KnowledgeError) as error:
-        form.check(data, kb)
-    assert error.value.problems == [
+    assert problems(data, kb) == [
         "web/data/intake.yaml: measurement_steps: no step for measurement 'wbc_10e9_l'",
         "web/data/intake.yaml: measurement_steps: unknown measurement id 'sodium_mmol_l' (the "
         "knowledge base's measurements: temperature_c, esr_mm_h, crp_mg_l, wbc_10e9_l)",

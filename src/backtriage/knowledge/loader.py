@@ -145,11 +145,24 @@ def load_knowledge(directory: Path | Traversable | None = None) -> Knowledge:
     return knowledge
 
 
+def validated(data: Any, model: type[M], name: str) -> M:
+    """Decoded data file ``name`` as ``model``, or a :class:`KnowledgeError` with every problem,
+    each with its place, as the knowledge base's own files report them: for the data files that
+    sit beside the code that reads them (the web page's intake form and handout)."""
+    problems: list[str] = []
+    checked = _checked(data, model, name, problems)
+    if checked is None:
+        raise KnowledgeError(problems)
+    return checked
+
+
 def _validate(raw: dict[str, Any], key: str, model: type[M], problems: list[str]) -> M | None:
     if key not in raw:
         return None
-    name = FILES[key]
-    data = raw[key]
+    return _checked(raw[key], model, FILES[key], problems)
+
+
+def _checked(data: Any, model: type[M], name: str, problems: list[str]) -> M | None:
     if not isinstance(data, dict):
         problems.append(f"{name}: expected a mapping at the top, with schema_version and entries")
         return None

@@ -14,11 +14,12 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from backtriage.case import MEASUREMENT_IDS
 from backtriage.errors import KnowledgeError
 from backtriage.knowledge import Knowledge
+from backtriage.knowledge.loader import validated
 
 STATES = ("present", "absent", "unknown")
 FINDING_PREFIX = "f."
@@ -100,12 +101,7 @@ class Layout:
 def check(data: Any, knowledge: Knowledge) -> _IntakeFile:
     """The intake file's data, validated: its schema, and a step for each of the knowledge base's
     measurements and for nothing else (raises :class:`KnowledgeError` with every problem)."""
-    try:
-        intake = _IntakeFile.model_validate(data)
-    except ValidationError as exc:
-        raise KnowledgeError(
-            [f"web/data/intake.yaml: {e['loc']}: {e['msg']}" for e in exc.errors()]
-        ) from exc
+    intake = validated(data, _IntakeFile, "web/data/intake.yaml")
     where = "web/data/intake.yaml: measurement_steps"
     problems = [
         f"{where}: no step for measurement {mid!r}"

@@ -15,11 +15,12 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from backtriage.assessment import Assessment
 from backtriage.errors import KnowledgeError
 from backtriage.knowledge import Knowledge
+from backtriage.knowledge.loader import validated
 
 FILE = "web/data/handout.yaml"
 PLACEHOLDERS = {"when"}
@@ -90,12 +91,7 @@ class HandoutFile(_Strict):
 
 def check(data: Any, knowledge: Knowledge) -> HandoutFile:
     """Validate decoded handout data against ``knowledge``; raise with every problem found."""
-    try:
-        handout = HandoutFile.model_validate(data)
-    except ValidationError as exc:
-        raise KnowledgeError(
-            [f"{FILE}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        ) from exc
+    handout = validated(data, HandoutFile, FILE)
     problems = []
     if handout.schema_version != 1:
         problems.append(f"{FILE}: schema_version must be 1")
