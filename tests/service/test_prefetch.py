@@ -20,14 +20,43 @@ SEEN: list[tuple[str, str | None]] = []
 CANCER = {**f.lbp_condition(code="266987004"), "id": "ca"}  # history of malignant neoplasm
 
 
+OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "exception", "diagnostics": "search failed"}],
+}
+WARNING = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "warning", "code": "informational", "diagnostics": "no results"}],
+}
+# Patient p3's searches fail as servers report it: a 404, an OperationOutcome answered 200,
+# something other than a Bundle, a Bundle holding an error.  p3's Patient read is a 404 (no
+# such Patient), p5's answers a Bundle (not the Patient asked for).
+FAILED: dict[str, tuple[int, Any]] = {
+    "/fhir/Condition?patient=p3": (404, OUTCOME),
+    "/fhir/Observation?patient=p3": (200, OUTCOME),
+    "/fhir/MedicationRequest?patient=p3": (200, {**f.prefetch()["patient"], "id": "p3"}),
+    "/fhir/QuestionnaireResponse?patient=p3": (
+        200,
+        {**f.bundle(OUTCOME), "entry": [{"resource": OUTCOME, "search": {"mode": "outcome"}}]},
+    ),
+    "/fhir/DocumentReference?patient=p3": (200, f.bundle(WARNING)),
+    "/fhir/Patient/p3": (404, OUTCOME),
+    "/fhir/Patient/p5": (200, f.bundle()),
+}
+
+
 class FhirStandIn(BaseHTTPRequestHandler):
     """Patient p1: low back pain.  Patient p2, 61: low back pain on the first page of its
     conditions, a history of cancer on the second (as a server that pages at 1 result would,
-    with a next link in HAPI FHIR's form)."""
+    with a next link in HAPI FHIR's form).  Patient p3: the failures in FAILED."""
 
     def do_GET(self) -> None:
         SEEN.append((self.path, self.headers.get("Authorization")))
         base = f"http://127.0.0.1:{self.server.server_address[1]}/fhir"
+        failed = next((v for k, v in FAILED.items() if self.path.startswith(k)), None)
+        if failed is not None:
+            self._answer(*failed)
+            return
         if self.path.startswith("/fhir?_getpages=p2"):
             body = f.bundle(CANCER)
         elif self.path.startswith("/fhir/Condition?patient=p2"):
@@ -45,8 +74,11 @@ class FhirStandIn(BaseHTTPRequestHandler):
             self.send_response(500)
             self.end_headers()
             return
+        self._answer(200, body)
+
+    def _answer(self, status: int, body: Any) -> None:
         data = json.dumps(body).encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/fhir+json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -186,3 +218,89 @@ def test_a_patient_reference_fills_the_template_with_its_id(
     body["fhirServer"], body["fhirAuthorization"] = fhir_server, auth()
     assert insecure.post(SIGN, json=body).status_code == 200
     assert [path for path, _ in SEEN] == ["/fhir/Condition?patient=p1"]
+
+
+def _p3(fhir_server: str, *fetched: str) -> dict[str, Any]:
+    """An MRI for patient p3 (61, low back pain, in the prefetch), with ``fetched`` left to
+    the FHIR server."""
+    body = f.order_sign(f.order("72148"), pre=f.prefetch(f.lbp_condition(), age=61))
+    body["context"]["patientId"] = "p3"
+    body["prefetch"]["patient"]["id"] = "p3"
+    for key in fetched:
+        del body["prefetch"][key]
+    body["fhirServer"], body["fhirAuthorization"] = fhir_server, auth()
+    return body
+
+
+def _diagnostics(response: Any) -> str:
+    return str(response.json()["issue"][0]["diagnostics"])
+
+
+def test_a_search_answered_404_is_412_not_no_conditions(insecure: Any, fhir_server: str) -> None:
+    # A 404 to Condition?patient=p3 says the search failed, not that p3 has no conditions: read
+    # as "nothing found", a cancer history the server could not give was taken as absent and
+    # the MRI rated not-appropriate
+    body = _p3(fhir_server, "conditions")
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 412, response.text
+    assert "'conditions'" in _diagnostics(response)
+    assert "HTTP 404" in _diagnostics(response)
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("observations", "with an OperationOutcome (an error)"),
+        ("medications", "a Patient, not the Bundle"),
+        ("intake", "Bundle holds an OperationOutcome with an error"),
+    ],
+)
+def test_an_error_answered_200_is_412_not_data(
+    insecure: Any, fhir_server: str, key: str, why: str
+) -> None:
+    body = _p3(fhir_server, key)
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 412, response.text
+    assert f"'{key}'" in _diagnostics(response)
+    assert why in _diagnostics(response)
+
+
+def test_a_read_answered_with_another_type_is_412(insecure: Any, fhir_server: str) -> None:
+    body = _p3(fhir_server, "patient")
+    body["context"]["patientId"] = "p5"
+    for value in body["prefetch"]["conditions"]["entry"]:
+        value["resource"]["subject"]["reference"] = "Patient/p5"
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 412, response.text
+    assert "a Bundle, not the Patient" in _diagnostics(response)
+
+
+def test_a_patient_read_answered_404_is_no_patient(insecure: Any, fhir_server: str) -> None:
+    # CDS Hooks §Prefetch: a query that finds nothing is null, "to account for the possibility
+    # that the prefetch url is a single-resource request"; the read's 404 is that null
+    body = _p3(fhir_server, "patient")
+    assert insecure.post(SIGN, json=body).status_code == 200
+
+
+def test_a_warning_in_a_search_bundle_is_not_an_error(insecure: Any, fhir_server: str) -> None:
+    body = f.patient_view(f.prefetch(f.lbp_condition(), age=61))
+    body["context"]["patientId"] = "p3"
+    body["prefetch"]["patient"]["id"] = "p3"
+    del body["prefetch"]["notes"]
+    body["fhirServer"], body["fhirAuthorization"] = fhir_server, auth()
+    response = insecure.post("/cds-services/backtriage-patient-view", json=body)
+    assert response.status_code == 200, response.text
+
+
+def test_a_prefetched_bundle_holding_an_error_is_fetched_or_412(insecure: Any) -> None:
+    # CDS Hooks 3.0 §Prefetch: clients SHOULD report a failed prefetch with OperationOutcome(s),
+    # and services SHOULD look for them; one inside a Bundle means part of the search failed
+    body = f.argonaut_lbp()
+    body["prefetch"]["conditions"] = {
+        **f.bundle(f.lbp_condition()),
+        "entry": [{"resource": f.lbp_condition()}, {"resource": OUTCOME}],
+    }
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 412, response.text
+    assert "'conditions'" in _diagnostics(response)
+    assert "OperationOutcome" in _diagnostics(response)
