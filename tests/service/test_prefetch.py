@@ -18,6 +18,7 @@ SEEN: list[tuple[str, str | None]] = []
 
 
 CANCER = {**f.lbp_condition(code="266987004"), "id": "ca"}  # history of malignant neoplasm
+CANCER_P2 = {**f.lbp_condition(code="266987004", patient="p2"), "id": "ca"}
 
 
 OUTCOME = {
@@ -41,6 +42,11 @@ FAILED: dict[str, tuple[int, Any]] = {
     ),
     "/fhir/DocumentReference?patient=p3": (200, f.bundle(WARNING)),
     "/fhir/Patient/p3": (404, OUTCOME),
+    # patient p6's server answers another patient's condition
+    "/fhir/Condition?patient=p6": (
+        200,
+        f.bundle(CANCER_P2),
+    ),
     "/fhir/Patient/p5": (200, f.bundle()),
 }
 
@@ -58,10 +64,10 @@ class FhirStandIn(BaseHTTPRequestHandler):
             self._answer(*failed)
             return
         if self.path.startswith("/fhir?_getpages=p2"):
-            body = f.bundle(CANCER)
+            body = f.bundle(CANCER_P2)
         elif self.path.startswith("/fhir/Condition?patient=p2"):
             body = {
-                **f.bundle(f.lbp_condition(120)),
+                **f.bundle(f.lbp_condition(120, patient="p2")),
                 "link": [{"relation": "next", "url": f"{base}?_getpages=p2&_getpagesoffset=1"}],
             }
         elif self.path.startswith("/fhir/Condition"):
@@ -167,7 +173,7 @@ def test_a_prefetched_search_with_more_pages_is_completed_or_412(
 ) -> None:
     body = _paged_mri(fhir_server)
     body["prefetch"]["conditions"] = {
-        **f.bundle(f.lbp_condition(120)),
+        **f.bundle(f.lbp_condition(120, patient="p2")),
         "link": [{"relation": "next", "url": f"{fhir_server}?_getpages=p2"}],
     }
     body["prefetch"]["patient"] = {**f.prefetch(age=61)["patient"], "id": "p2"}
@@ -184,7 +190,7 @@ def test_a_next_page_elsewhere_is_not_followed(insecure: Any, fhir_server: str) 
     SEEN.clear()
     body = _paged_mri(fhir_server)
     body["prefetch"]["conditions"] = {
-        **f.bundle(f.lbp_condition(120)),
+        **f.bundle(f.lbp_condition(120, patient="p2")),
         "link": [{"relation": "next", "url": "https://elsewhere.test/fhir?_getpages=p2"}],
     }
     response = insecure.post(SIGN, json=body)  # the token is never sent to another server
@@ -223,7 +229,7 @@ def test_a_patient_reference_fills_the_template_with_its_id(
 def _p3(fhir_server: str, *fetched: str) -> dict[str, Any]:
     """An MRI for patient p3 (61, low back pain, in the prefetch), with ``fetched`` left to
     the FHIR server."""
-    body = f.order_sign(f.order("72148"), pre=f.prefetch(f.lbp_condition(), age=61))
+    body = f.order_sign(f.order("72148"), pre=f.prefetch(f.lbp_condition(patient="p3"), age=61))
     body["context"]["patientId"] = "p3"
     body["prefetch"]["patient"]["id"] = "p3"
     for key in fetched:
@@ -283,7 +289,7 @@ def test_a_patient_read_answered_404_is_no_patient(insecure: Any, fhir_server: s
 
 
 def test_a_warning_in_a_search_bundle_is_not_an_error(insecure: Any, fhir_server: str) -> None:
-    body = f.patient_view(f.prefetch(f.lbp_condition(), age=61))
+    body = f.patient_view(f.prefetch(f.lbp_condition(patient="p3"), age=61))
     body["context"]["patientId"] = "p3"
     body["prefetch"]["patient"]["id"] = "p3"
     del body["prefetch"]["notes"]
@@ -304,3 +310,114 @@ def test_a_prefetched_bundle_holding_an_error_is_fetched_or_412(insecure: Any) -
     assert response.status_code == 412, response.text
     assert "'conditions'" in _diagnostics(response)
     assert "OperationOutcome" in _diagnostics(response)
+
+
+def _of(patient: str, **resources: dict[str, Any]) -> dict[str, Any]:
+    """Resources of each key's type about ``patient`` (a reference), valid FHIR R4."""
+    subject = {"reference": patient}
+    kinds = {
+        "conditions": {**CANCER, "subject": subject},
+        "observations": {
+            "resourceType": "Observation",
+            "id": "t",
+            "status": "final",
+            "subject": subject,
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+            "valueQuantity": {"value": 38.6, "code": "Cel"},
+        },
+        "medications": {
+            "resourceType": "MedicationRequest",
+            "id": "m",
+            "status": "active",
+            "intent": "order",
+            "subject": subject,
+            "medicationCodeableConcept": {"text": "Tacrolimus 1 MG"},
+        },
+        "intake": {
+            "resourceType": "QuestionnaireResponse",
+            "id": "q",
+            "status": "completed",
+            "subject": subject,
+            "item": [{"linkId": "fever", "answer": [{"valueBoolean": True}]}],
+        },
+        "notes": {
+            "resourceType": "DocumentReference",
+            "id": "n",
+            "status": "current",
+            "subject": subject,
+            "content": [{"attachment": {"contentType": "text/plain", "data": "RmV2ZXIu"}}],
+        },
+    }
+    return {key: f.bundle(kinds[key]) for key in kinds} | resources
+
+
+VIEW = "/cds-services/backtriage-patient-view"
+
+
+@pytest.mark.parametrize(
+    ("key", "reference", "resource"),
+    [
+        ("patient", "", "Patient/p2"),
+        ("conditions", "Patient/p2", "Condition/ca"),
+        ("observations", "https://ehr.example.test/fhir/Patient/p2", "Observation/t"),
+        ("medications", "Patient/p2/_history/4", "MedicationRequest/m"),
+        ("intake", "Patient/p2", "QuestionnaireResponse/q"),
+        ("notes", "Patient/p2", "DocumentReference/n"),
+    ],
+)
+def test_another_patients_data_is_400_naming_the_key_and_resource(
+    insecure: Any, key: str, reference: str, resource: str
+) -> None:
+    # Used silently, another patient's cancer, fever or immunosuppressant became this
+    # patient's red flag (and their absence could hide one)
+    pre = f.prefetch(**_of("Patient/p1"))
+    if key == "patient":
+        pre["patient"]["id"] = "p2"
+    else:
+        pre[key] = _of(reference)[key]
+    response = insecure.post(VIEW, json=f.patient_view(pre))
+    assert response.status_code == 400, response.text
+    diagnostics = _diagnostics(response)
+    assert f"prefetch '{key}'" in diagnostics and resource in diagnostics, diagnostics
+    assert "Patient/p2" in diagnostics and "context.patientId" in diagnostics, diagnostics
+
+
+@pytest.mark.parametrize(
+    ("patient_id", "reference"),
+    [
+        ("p1", "Patient/p1"),
+        ("p1", "https://ehr.example.test/fhir/Patient/p1"),
+        ("p1", "Patient/p1/_history/3"),
+        ("Patient/p1", "Patient/p1"),
+    ],
+)
+def test_this_patients_data_in_any_reference_form_is_used(
+    insecure: Any, patient_id: str, reference: str
+) -> None:
+    pre = f.prefetch(**_of(reference))
+    # what has no patient reference cannot be checked, and stays: an included Medication, a
+    # QuestionnaireResponse without a subject
+    medication = {"resourceType": "Medication", "id": "tac", "code": {"text": "Tacrolimus"}}
+    pre["medications"]["entry"].append({"resource": medication})
+    del pre["intake"]["entry"][0]["resource"]["subject"]
+    body = f.patient_view(pre)
+    body["context"]["patientId"] = patient_id
+    response = insecure.post(VIEW, json=body)
+    assert response.status_code == 200, response.text
+    (card,) = response.json()["cards"]
+    assert "Spinal malignancy: suspected" in card["detail"]  # the data were read
+
+
+def test_another_patients_data_fetched_from_the_server_is_refused(
+    insecure: Any, fhir_server: str
+) -> None:
+    body = f.order_sign(f.order("72148"), pre=f.prefetch(age=61))
+    body["context"]["patientId"] = "p6"
+    body["prefetch"]["patient"]["id"] = "p6"
+    del body["prefetch"]["conditions"]
+    body["fhirServer"], body["fhirAuthorization"] = fhir_server, auth()
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 400, response.text
+    diagnostics = _diagnostics(response)
+    assert "prefetch 'conditions' (fetched from fhirServer)" in diagnostics, diagnostics
+    assert "Condition/ca" in diagnostics and "Patient/p2" in diagnostics, diagnostics
