@@ -100,3 +100,17 @@ def test_replayed_jti_is_401(secure: Any) -> None:
 def test_feedback_needs_auth(secure: Any) -> None:
     response = secure.post(URL + "/feedback", json={"feedback": []})
     assert response.status_code == 401
+
+
+def test_a_trailing_slash_call_takes_either_form_of_its_url_as_aud(secure: Any) -> None:
+    # the client signs the URL it calls; the service is the same endpoint with or without the
+    # slash, and no other
+    for aud in (AUD + "/", AUD):
+        headers = {"Authorization": f"Bearer {keys.token(aud)}"}
+        response = secure.post(URL + "/", json=f.argonaut_lbp(), headers=headers)
+        assert response.status_code == 200, aud
+    other = keys.token("http://testserver/cds-services/backtriage-patient-view/")
+    headers = {"Authorization": f"Bearer {other}"}
+    assert secure.post(URL + "/", json=f.argonaut_lbp(), headers=headers).status_code == 401
+    headers = {"Authorization": "Bearer " + keys.token("http://testserver/cds-services/")}
+    assert secure.get("/cds-services/", headers=headers).status_code == 200

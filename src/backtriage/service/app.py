@@ -110,10 +110,12 @@ def create_app(
     commits = GroupCommit(store)
 
     async def client(request: Request) -> None:
-        """Every CDS Hooks endpoint: a verified JWT whose aud is the URL called."""
+        """Every CDS Hooks endpoint: a verified JWT whose aud is the URL called (either form,
+        with or without a trailing slash, of an endpoint that answers both)."""
         if settings.insecure_no_auth:
             return
-        audience = base_url(request) + request.url.path
+        url = base_url(request) + request.url.path
+        audience = (url, url.rstrip("/")) if url.endswith("/") else (url,)
         authorization = request.headers.get("authorization")
         if local_auth:
             verifier.verify(authorization, audience)
@@ -200,7 +202,11 @@ def create_app(
     def questionnaire() -> Response:
         return JSONResponse(intake_questionnaire(knowledge), media_type=FHIR_JSON)
 
+    # Each CDS Hooks endpoint also answers with a trailing slash ("/cds-services/", ".../{id}/"):
+    # FastAPI's default is a 307 to the URL without it, and EHR clients rarely send a POST again
+    # after a redirect.  The slash forms stay out of the OpenAPI description.
     @app.get("/cds-services", tags=["cds-hooks"], dependencies=[Depends(client)])
+    @app.get("/cds-services/", dependencies=[Depends(client)], include_in_schema=False)
     def discovery() -> dict[str, Any]:
         return {"services": [service.discovery() for service in SERVICES.values()]}
 
@@ -241,10 +247,18 @@ def create_app(
     hooks.post("/cds-services/{service_id}", tags=["cds-hooks"], dependencies=[Depends(client)])(
         call
     )
+    hooks.post(
+        "/cds-services/{service_id}/", dependencies=[Depends(client)], include_in_schema=False
+    )(call)
     app.include_router(hooks)
 
     @app.post(
         "/cds-services/{service_id}/feedback", tags=["cds-hooks"], dependencies=[Depends(client)]
+    )
+    @app.post(
+        "/cds-services/{service_id}/feedback/",
+        dependencies=[Depends(client)],
+        include_in_schema=False,
     )
     def feedback(service_id: str, body: FeedbackRequest) -> dict[str, int]:
         if service_id not in SERVICES:

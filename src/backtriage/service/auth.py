@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,9 @@ class Verifier:
         self._store = store
         self._jwks = JwksCache(settings.trust, settings.fhir_timeout_s)
 
-    def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
-        """The verified claims, or :class:`Unauthorized`."""
+    def verify(self, authorization: str | None, audience: Sequence[str]) -> dict[str, Any]:
+        """The verified claims, or :class:`Unauthorized`.  ``aud`` must name one of
+        ``audience`` (the forms of the URL called that the endpoint answers to)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer":  # a case-insensitive name (RFC 7235 §2.1)
             raise Unauthorized
@@ -110,7 +112,7 @@ class Verifier:
                 token,
                 key=key,
                 algorithms=[alg],
-                audience=audience,
+                audience=list(audience),
                 issuer=issuer,
                 leeway=self._settings.jwt_leeway_s,
                 options={"require": ["iss", "aud", "exp", "iat", "jti"], "verify_iat": True},
