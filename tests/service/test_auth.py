@@ -114,3 +114,26 @@ def test_a_trailing_slash_call_takes_either_form_of_its_url_as_aud(secure: Any) 
     assert secure.post(URL + "/", json=f.argonaut_lbp(), headers=headers).status_code == 401
     headers = {"Authorization": "Bearer " + keys.token("http://testserver/cds-services/")}
     assert secure.get("/cds-services/", headers=headers).status_code == 200
+
+
+def _feedback(client: Any, aud: str, path: str = URL + "/feedback") -> Any:
+    item = {"card": "c1", "outcome": "overridden", "outcomeTimestamp": "2026-11-25T01:00:00Z"}
+    headers = {"Authorization": f"Bearer {keys.token(aud)}"}
+    return client.post(path, json={"feedback": [item]}, headers=headers)
+
+
+def test_feedback_takes_its_service_endpoint_or_its_own_url_as_aud(secure: Any) -> None:
+    # CDS Hooks §Trusting CDS Clients: aud is "the URL of the CDS Service endpoint being
+    # invoked", and §Feedback builds the feedback URL from "the CDS Service endpoint": a client
+    # may sign either.  Only /feedback was taken, so a client signing the service endpoint had
+    # every feedback refused
+    assert _feedback(secure, AUD).status_code == 200
+    assert _feedback(secure, AUD + "/feedback").status_code == 200
+    assert _feedback(secure, AUD, URL + "/feedback/").status_code == 200
+    for other in (
+        "http://testserver/cds-services",
+        "http://testserver/cds-services/backtriage-patient-view",
+        "http://testserver/cds-services/backtriage-patient-view/feedback",
+        "http://testserver",
+    ):
+        assert _feedback(secure, other).status_code == 401, other

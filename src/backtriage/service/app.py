@@ -112,10 +112,21 @@ def create_app(
     async def client(request: Request) -> None:
         """Every CDS Hooks endpoint: a verified JWT whose aud is the URL called (either form,
         with or without a trailing slash, of an endpoint that answers both)."""
+        await _verify(request, _slash_forms(base_url(request) + request.url.path))
+
+    async def feedback_client(request: Request) -> None:
+        """The feedback endpoint: a verified JWT whose aud is its own URL or that of the CDS
+        Service it belongs to.  The spec's aud is "the URL of the CDS Service endpoint being
+        invoked" (CDS Hooks 2.0 §Trusting CDS Clients), and its feedback URL is "constructed
+        from the CDS Service endpoint and a path segment of 'feedback'" (§Feedback), so a
+        conformant client may sign either; no other endpoint's URL is taken."""
+        url = base_url(request) + request.url.path
+        service = url.rstrip("/").removesuffix("/feedback")
+        await _verify(request, _slash_forms(url) + _slash_forms(service + "/"))
+
+    async def _verify(request: Request, audience: tuple[str, ...]) -> None:
         if settings.insecure_no_auth:
             return
-        url = base_url(request) + request.url.path
-        audience = (url, url.rstrip("/")) if url.endswith("/") else (url,)
         authorization = request.headers.get("authorization")
         if local_auth:
             verifier.verify(authorization, audience)
@@ -253,11 +264,13 @@ def create_app(
     app.include_router(hooks)
 
     @app.post(
-        "/cds-services/{service_id}/feedback", tags=["cds-hooks"], dependencies=[Depends(client)]
+        "/cds-services/{service_id}/feedback",
+        tags=["cds-hooks"],
+        dependencies=[Depends(feedback_client)],
     )
     @app.post(
         "/cds-services/{service_id}/feedback/",
-        dependencies=[Depends(client)],
+        dependencies=[Depends(feedback_client)],
         include_in_schema=False,
     )
     def feedback(service_id: str, body: FeedbackRequest) -> dict[str, int]:
@@ -282,6 +295,12 @@ def create_app(
     # The clinicians' web page (intake form, live assessment, report, handout) at "/".
     app.include_router(web_router)
     return app
+
+
+def _slash_forms(url: str) -> tuple[str, ...]:
+    """``url``, and the same URL without its trailing slash if it has one (the form of an
+    endpoint that answers both a client may have signed)."""
+    return (url, url.rstrip("/")) if url.endswith("/") else (url,)
 
 
 class BodyLimit:

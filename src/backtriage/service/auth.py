@@ -1,8 +1,9 @@
 """CDS client authentication, as the CDS Hooks best practices say: a signed JWT on every call,
-ES384 or RS384 only, ``kid`` and ``typ`` in the header, ``iss`` on the allow-list, ``aud`` the
-exact URL called, ``exp``/``iat`` checked, ``jti`` never seen before (a replay cache in the
-shared database), ``jku`` only if it is the issuer's configured JWKS URL.  Any failure is a bare
-401; tokens are never logged."""
+ES384 or RS384 only, ``kid`` and ``typ`` in the header, ``iss`` on the allow-list, ``aud`` one of
+the URLs the caller gives (the URL called; for feedback also its service's endpoint),
+``exp``/``iat`` checked, ``jti`` never seen before (a replay cache in the shared database),
+``jku`` only if it is the issuer's configured JWKS URL.  Any failure is a bare 401; tokens are
+never logged."""
 
 from __future__ import annotations
 
