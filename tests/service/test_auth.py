@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
-from typing import Any
+import warnings
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
+import httpx
 import jwt
 import pytest
 
+from backtriage.service import Settings, Store, Trust, auth, create_app
 from tests.service import fixtures as f
 from tests.service import keys
+
+with warnings.catch_warnings():  # as in conftest.py: Starlette's note on httpx2
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
 
 AUD = "http://testserver/cds-services/backtriage-lumbar-imaging-sign"
 URL = "/cds-services/backtriage-lumbar-imaging-sign"
@@ -71,15 +81,90 @@ ATTACKS = {
     "unknown kid": lambda: keys.token(AUD, kid="nope"),
     "no jti": lambda: keys.token(AUD, jti=None),
     "no kid": lambda: keys.token(AUD, kid=""),
-    "foreign jku": lambda: keys.token(AUD, headers={"jku": "https://evil.test/jwks"}),
+    # an attacker's key, named by the trusted kid or its own, with a jku to the attacker's JWKS
+    "foreign jku": lambda: keys.token(
+        AUD, key=keys.OTHER_KEY, headers={"jku": "https://evil.test/jwks"}
+    ),
+    "foreign jku and kid": lambda: keys.token(
+        AUD, key=keys.OTHER_KEY, kid="evil", headers={"jku": "https://evil.test/jwks"}
+    ),
 }
 
 
+@pytest.fixture()
+def no_fetch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every URL the verifier tries to fetch keys from (none is fetched)."""
+    fetched: list[str] = []
+
+    def get(url: str, **_: Any) -> Any:
+        fetched.append(url)
+        raise httpx.ConnectError("no network in this test")
+
+    monkeypatch.setattr(auth.httpx, "get", get)
+    return fetched
+
+
 @pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_attacks_are_401_without_detail(secure: Any, name: str) -> None:
+def test_attacks_are_401_without_detail(secure: Any, no_fetch: list[str], name: str) -> None:
     response = call(secure, ATTACKS[name]())
     assert response.status_code == 401, name
     assert response.content == b""
+    assert no_fetch == []
+
+
+def test_a_jku_does_not_fail_a_token_the_key_file_verifies(
+    secure: Any, no_fetch: list[str]
+) -> None:
+    # CDS Hooks 3.0: clients SHOULD send jku (Epic does).  With a key file for the issuer the
+    # file is the trust anchor, so the token is verified with it and the jku, whatever it
+    # names, is never fetched; it was a bare 401
+    for jku in ("https://ehr.example.test/jwks.json", "https://evil.test/jwks"):
+        assert call(secure, keys.token(AUD, headers={"jku": jku})).status_code == 200, jku
+    assert no_fetch == []
+
+
+class JwksStandIn(BaseHTTPRequestHandler):
+    """The trusted issuer's JWKS at /jwks.json; every path asked for is recorded."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        data = json.dumps(keys.jwks()).encode()
+        self.send_response(200 if self.path == "/jwks.json" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture()
+def by_url(db_path: str) -> Iterator[tuple[Any, str]]:
+    """A client for an app that trusts the issuer's keys at a JWKS URL, and that URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), JwksStandIn)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    JwksStandIn.asked.clear()
+    store = Store(db_path)
+    settings = Settings(db=db_path, trust=(Trust(keys.ISSUER, url),))
+    with TestClient(create_app(settings, store=store)) as client:
+        yield client, url
+    store.close()
+    server.shutdown()
+    server.server_close()
+
+
+def test_with_a_jwks_url_the_jku_must_be_that_url(by_url: tuple[Any, str]) -> None:
+    client, url = by_url
+    assert call(client, keys.token(AUD)).status_code == 200
+    assert call(client, keys.token(AUD, headers={"jku": url})).status_code == 200
+    elsewhere = url.replace("/jwks.json", "/other-jwks.json")
+    assert call(client, keys.token(AUD, headers={"jku": elsewhere})).status_code == 401
+    assert set(JwksStandIn.asked) == {"/jwks.json"}  # the jku not allowed is never fetched
 
 
 def test_the_scheme_name_is_case_insensitive(secure: Any) -> None:

@@ -1,9 +1,18 @@
 """CDS client authentication, as the CDS Hooks best practices say: a signed JWT on every call,
 ES384 or RS384 only, ``kid`` and ``typ`` in the header, ``iss`` on the allow-list, ``aud`` one of
 the URLs the caller gives (the URL called; for feedback also its service's endpoint),
-``exp``/``iat`` checked, ``jti`` never seen before (a replay cache in the shared database),
-``jku`` only if it is the issuer's configured JWKS URL.  Any failure is a bare 401; tokens are
-never logged."""
+``exp``/``iat`` checked, ``jti`` never seen before (a replay cache in the shared database).
+Any failure is a bare 401; tokens are never logged.
+
+The keys are always the ones the operator configured for the issuer (``--trust``), and only
+they are ever fetched: a token's ``jku`` never makes the service fetch a URL.  The spec asks
+services to keep an allow-list of ``jku`` URLs, and client and service to share the JWK Set out
+of band when a token has no ``jku`` (CDS Hooks 2.0 §Trusting CDS Clients).  So for an issuer
+trusted by its JWKS URL, a ``jku`` must be that URL (another is refused, not fetched); for one
+trusted by a local JWKS file, the file is the out-of-band key set and the trust anchor, and a
+``jku`` (which clients SHOULD send, CDS Hooks 3.0 ballot; Epic reportedly does) is not looked
+at: the token is verified with the file's keys, so a valid one passes and one signed with any
+other key fails."""
 
 from __future__ import annotations
 
@@ -105,8 +114,8 @@ class Verifier:
         if trust is None or not isinstance(issuer, str):
             raise Unauthorized
         jku = header.get("jku")
-        if jku is not None and (not trust.is_url or jku != trust.jwks):
-            raise Unauthorized
+        if jku is not None and trust.is_url and jku != trust.jwks:
+            raise Unauthorized  # keys at a URL the operator did not allow: never fetched
         key = self._jwks.key(issuer, kid)
         try:
             claims: dict[str, Any] = jwt.decode(
