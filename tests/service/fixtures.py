@@ -22,11 +22,13 @@ def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def lbp_condition(onset_days: int = 120, code: str = "279039007") -> dict[str, Any]:
+def lbp_condition(
+    onset_days: int = 120, code: str = "279039007", patient: str = "p1"
+) -> dict[str, Any]:
     return {
         "resourceType": "Condition",
         "id": "lbp",
-        "subject": {"reference": "Patient/p1"},
+        "subject": {"reference": f"Patient/{patient}"},
         "clinicalStatus": {
             "coding": [
                 {

@@ -390,3 +390,24 @@ def test_questionnaire_and_health(insecure: Any) -> None:
     assert q["resourceType"] == "Questionnaire"
     ids = {item["linkId"] for item in q["item"]}
     assert {"saddle_anesthesia", "history_of_cancer", "fever"} <= ids
+
+
+def test_a_trailing_slash_is_answered_not_redirected(insecure: Any) -> None:
+    # A 307 to the URL without the slash: EHR clients rarely POST again after a redirect, so
+    # a client configured with ".../{id}/" got no cards at all
+    call = insecure.post(SIGN + "/", json=f.argonaut_lbp(), follow_redirects=False)
+    assert call.status_code == 200, call.text
+    assert ratings(call.json()) == ["not-appropriate"]
+    discovery = insecure.get("/cds-services/", follow_redirects=False)
+    assert discovery.status_code == 200
+    assert discovery.json() == insecure.get("/cds-services").json()
+    item = {
+        "card": call.json()["cards"][0]["uuid"],
+        "outcome": "overridden",
+        "outcomeTimestamp": "2026-11-25T01:00:00Z",
+    }
+    feedback = insecure.post(SIGN + "/feedback/", json={"feedback": [item]}, follow_redirects=False)
+    assert feedback.json() == {"stored": 1}
+    # the slash form is not a second route in the OpenAPI description
+    paths = insecure.get("/openapi.json").json()["paths"]
+    assert not [path for path in paths if path.startswith("/cds-services") and path.endswith("/")]

@@ -110,10 +110,23 @@ def create_app(
     commits = GroupCommit(store)
 
     async def client(request: Request) -> None:
-        """Every CDS Hooks endpoint: a verified JWT whose aud is the URL called."""
+        """Every CDS Hooks endpoint: a verified JWT whose aud is the URL called (either form,
+        with or without a trailing slash, of an endpoint that answers both)."""
+        await _verify(request, _slash_forms(base_url(request) + request.url.path))
+
+    async def feedback_client(request: Request) -> None:
+        """The feedback endpoint: a verified JWT whose aud is its own URL or that of the CDS
+        Service it belongs to.  The spec's aud is "the URL of the CDS Service endpoint being
+        invoked" (CDS Hooks 2.0 §Trusting CDS Clients), and its feedback URL is "constructed
+        from the CDS Service endpoint and a path segment of 'feedback'" (§Feedback), so a
+        conformant client may sign either; no other endpoint's URL is taken."""
+        url = base_url(request) + request.url.path
+        service = url.rstrip("/").removesuffix("/feedback")
+        await _verify(request, _slash_forms(url) + _slash_forms(service + "/"))
+
+    async def _verify(request: Request, audience: tuple[str, ...]) -> None:
         if settings.insecure_no_auth:
             return
-        audience = base_url(request) + request.url.path
         authorization = request.headers.get("authorization")
         if local_auth:
             verifier.verify(authorization, audience)
@@ -200,7 +213,11 @@ def create_app(
     def questionnaire() -> Response:
         return JSONResponse(intake_questionnaire(knowledge), media_type=FHIR_JSON)
 
+    # Each CDS Hooks endpoint also answers with a trailing slash ("/cds-services/", ".../{id}/"):
+    # FastAPI's default is a 307 to the URL without it, and EHR clients rarely send a POST again
+    # after a redirect.  The slash forms stay out of the OpenAPI description.
     @app.get("/cds-services", tags=["cds-hooks"], dependencies=[Depends(client)])
+    @app.get("/cds-services/", dependencies=[Depends(client)], include_in_schema=False)
     def discovery() -> dict[str, Any]:
         return {"services": [service.discovery() for service in SERVICES.values()]}
 
@@ -241,10 +258,20 @@ def create_app(
     hooks.post("/cds-services/{service_id}", tags=["cds-hooks"], dependencies=[Depends(client)])(
         call
     )
+    hooks.post(
+        "/cds-services/{service_id}/", dependencies=[Depends(client)], include_in_schema=False
+    )(call)
     app.include_router(hooks)
 
     @app.post(
-        "/cds-services/{service_id}/feedback", tags=["cds-hooks"], dependencies=[Depends(client)]
+        "/cds-services/{service_id}/feedback",
+        tags=["cds-hooks"],
+        dependencies=[Depends(feedback_client)],
+    )
+    @app.post(
+        "/cds-services/{service_id}/feedback/",
+        dependencies=[Depends(feedback_client)],
+        include_in_schema=False,
     )
     def feedback(service_id: str, body: FeedbackRequest) -> dict[str, int]:
         if service_id not in SERVICES:
@@ -268,6 +295,12 @@ def create_app(
     # The clinicians' web page (intake form, live assessment, report, handout) at "/".
     app.include_router(web_router)
     return app
+
+
+def _slash_forms(url: str) -> tuple[str, ...]:
+    """``url``, and the same URL without its trailing slash if it has one (the form of an
+    endpoint that answers both a client may have signed)."""
+    return (url, url.rstrip("/")) if url.endswith("/") else (url,)
 
 
 class BodyLimit:

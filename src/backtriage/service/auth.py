@@ -1,14 +1,25 @@
 """CDS client authentication, as the CDS Hooks best practices say: a signed JWT on every call,
-ES384 or RS384 only, ``kid`` and ``typ`` in the header, ``iss`` on the allow-list, ``aud`` the
-exact URL called, ``exp``/``iat`` checked, ``jti`` never seen before (a replay cache in the
-shared database), ``jku`` only if it is the issuer's configured JWKS URL.  Any failure is a bare
-401; tokens are never logged."""
+ES384 or RS384 only, ``kid`` and ``typ`` in the header, ``iss`` on the allow-list, ``aud`` one of
+the URLs the caller gives (the URL called; for feedback also its service's endpoint),
+``exp``/``iat`` checked, ``jti`` never seen before (a replay cache in the shared database).
+Any failure is a bare 401; tokens are never logged.
+
+The keys are always the ones the operator configured for the issuer (``--trust``), and only
+they are ever fetched: a token's ``jku`` never makes the service fetch a URL.  The spec asks
+services to keep an allow-list of ``jku`` URLs, and client and service to share the JWK Set out
+of band when a token has no ``jku`` (CDS Hooks 2.0 §Trusting CDS Clients).  So for an issuer
+trusted by its JWKS URL, a ``jku`` must be that URL (another is refused, not fetched); for one
+trusted by a local JWKS file, the file is the out-of-band key set and the trust anchor, and a
+``jku`` (which clients SHOULD send, CDS Hooks 3.0 ballot; Epic reportedly does) is not looked
+at: the token is verified with the file's keys, so a valid one passes and one signed with any
+other key fails."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +93,9 @@ class Verifier:
         self._store = store
         self._jwks = JwksCache(settings.trust, settings.fhir_timeout_s)
 
-    def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
-        """The verified claims, or :class:`Unauthorized`."""
+    def verify(self, authorization: str | None, audience: Sequence[str]) -> dict[str, Any]:
+        """The verified claims, or :class:`Unauthorized`.  ``aud`` must name one of
+        ``audience`` (the forms of the URL called that the endpoint answers to)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer":  # a case-insensitive name (RFC 7235 §2.1)
             raise Unauthorized
@@ -102,15 +114,15 @@ class Verifier:
         if trust is None or not isinstance(issuer, str):
             raise Unauthorized
         jku = header.get("jku")
-        if jku is not None and (not trust.is_url or jku != trust.jwks):
-            raise Unauthorized
+        if jku is not None and trust.is_url and jku != trust.jwks:
+            raise Unauthorized  # keys at a URL the operator did not allow: never fetched
         key = self._jwks.key(issuer, kid)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key=key,
                 algorithms=[alg],
-                audience=audience,
+                audience=list(audience),
                 issuer=issuer,
                 leeway=self._settings.jwt_leeway_s,
                 options={"require": ["iss", "aud", "exp", "iat", "jti"], "verify_iat": True},

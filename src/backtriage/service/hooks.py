@@ -118,13 +118,7 @@ class Caller:
     @staticmethod
     def prefetch_complete(service: Service, request: HookRequest) -> bool:
         """Whether every prefetch key was sent whole (so the call needs no FHIR server)."""
-        given = request.prefetch or {}
-        return all(
-            key in given
-            and not prefetch.is_outcome(given[key])
-            and prefetch.next_page(given[key]) is None
-            for key in service.templates
-        )
+        return prefetch.complete(service.templates, request.prefetch)
 
     def call(
         self, service: Service, request: HookRequest, base_url: str, today: date

@@ -16,8 +16,8 @@ DEFAULT_QCDSM = "unconfigured"
 
 @dataclass(frozen=True)
 class Trust:
-    """One trusted CDS client: its ``iss`` and its keys (a JWKS URL, allowed as ``jku``, or a
-    local JWKS file)."""
+    """One trusted CDS client: its ``iss`` and its keys (a JWKS URL, the one ``jku`` allowed,
+    or a local JWKS file, with which a token's ``jku`` is not used)."""
 
     issuer: str
     jwks: str
