@@ -184,9 +184,16 @@ class TextReader:
             item = forms.at(mention.start) if forms else None
             if item is not None:
                 mention = forms.own(mention, item, text)
+            answered_no = False
+            if concept.asserts == "absent":
+                # "Anal tone normal? No": the text's own answer (a form's box is the form's).
+                answer_end = _answered_no(text, mention, item.end if item else len(text))
+                if answer_end is not None:
+                    answered_no = True
+                    mention = mention._replace(evidence_end=max(mention.evidence_end, answer_end))
             all_findings, own_findings = self._findings_of[mention.concept]
             for finding in all_findings:
-                state, why = self._judge(text, mention, concept, finding, policy)
+                state, why = self._judge(text, mention, concept, finding, policy, answered_no)
                 if item is not None:
                     state, why = _answered(item, state, why)
                 if finding not in own_findings and state != "present":
@@ -202,7 +209,13 @@ class TextReader:
         return out
 
     def _judge(
-        self, text: str, mention: Mention, concept: Concept, finding: str, policy: str
+        self,
+        text: str,
+        mention: Mention,
+        concept: Concept,
+        finding: str,
+        policy: str,
+        answered_no: bool = False,
     ) -> tuple[State | None, Why | None]:
         cats = mention.categories
         # "never had cancer until last year", "no fever until yesterday": it began then.
@@ -222,6 +235,10 @@ class TextReader:
             return None, "family"
         if hypothetical:
             return None, "hypothetical"
+        if answered_no:
+            # A normal asked and answered no ("Anal tone normal? No") says it is not normal,
+            # not how: no denial.
+            return None, "qualified"
         if possible:
             return None, "uncertain"
         if concept.asserts == "absent":
@@ -424,6 +441,26 @@ _YES_ANSWER = re.compile(
 # What may stand between the finding and its question mark: nothing, or a few more words of
 # the same question ("numbness around back passage/genitals?"), not a new sentence.
 _QUESTION_TAIL = re.compile(r"[^.;!?\n]{0,40}")
+
+# A normal asked and answered no, after a few more words of the same question (no comma: in
+# "B&B normal, fever: no" the "no" is the fever's): "Anal tone normal? No", "Bladder function
+# normal? A: no", "Saddle sensation normal - N".  The "no" ends its answer ("? No change" is
+# no answer).
+_NO_ANSWER = re.compile(
+    r"[^,.;:!?=\-\u2013\n]{0,40}?[ \t]*(?:\?+|[:=\-\u2013])\s*"
+    r"(?:(?:a|ans|answer)[ \t]*[:.)\-][ \t]*)?(?:no|n|nil|none|neg|negative|-ve)"
+    r"(?![\w/'])(?=[ \t]*(?:$|[\n.,;:!)\-\u2013]))",
+    re.IGNORECASE,
+)
+
+
+def _answered_no(text: str, mention: Mention, end: int) -> int | None:
+    """Where the "no" that answers a normal ends, if ``text[:end]`` answers it right after it.
+    Not left to ConText: a "no" a few words on ("Is your bladder function normal at the moment?
+    No") was taken for a list's denial running on, or was out of its reach, and either way the
+    normal was read as stated (absent)."""
+    m = _NO_ANSWER.match(text, mention.end, end)
+    return m.end() if m is not None else None
 
 
 def _answered_yes(text: str, mention: Mention) -> bool:
