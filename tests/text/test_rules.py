@@ -95,3 +95,14 @@ def test_a_broken_forms_file_is_reported(tmp_path: Path) -> None:
     text = str(info.value)
     assert "forms.yaml: boxes.ticked" in text
     assert "forms.yaml: answers.maybe_words" in text
+
+
+def test_no_means_present_needs_a_normal(tmp_path: Path) -> None:
+    # A "no" turns a normal into its finding; on a finding's own phrase it would mean nothing.
+    root = _copy_rules(tmp_path)
+    course = root / "targets" / "course.yaml"
+    data = yaml.safe_load(course.read_text(encoding="utf-8"))
+    data["concepts"][0]["no_means_present"] = True
+    course.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="no_means_present is for a normal function"):
+        load_rules(_tokenize, root)

@@ -89,6 +89,11 @@ class Concept(_Strict):
     # Findings also present when this one is ("bilateral sciatica" is leg pain below the knee),
     # but not denied with it ("no bilateral sciatica" leaves one-sided sciatica open).
     implies: list[str] = Field(default_factory=list)
+    # A question or statement of normal function whose "no" is the finding ("Can you feel the
+    # toilet paper when you wipe?"): with ``asserts: absent``, answered yes (or stated) it denies
+    # its findings like any normal; answered no ("No [x]", "(Y/N): N", "? No") it states them
+    # (with ``vague``, it cannot say which: each is asked).
+    no_means_present: bool = False
     # "ignore" concepts exist only to out-match a shorter phrase ("short course of steroids").
     ignore: bool = False
     phrases: list[str] = Field(min_length=1)
@@ -305,6 +310,11 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
                     )
             if concept.findings is None and not concept.ignore and concept.id not in known_ids:
                 problems.append(f"text/data/{where}: not a finding id; give `findings:`")
+            if concept.no_means_present and concept.asserts != "absent":
+                problems.append(
+                    f"text/data/{where}: no_means_present is for a normal function "
+                    "(asserts: absent); a finding's own phrase is already read present"
+                )
             rules.concepts[concept.id] = concept
             rules.targets.extend(compile_all(concept.phrases, concept.id, where, split=True))
 
