@@ -218,7 +218,10 @@ def test_a_questionnaire_in_the_second_person(reader: TextReader) -> None:
     assert {u.finding for u in reading.uncertain if u.why == "unanswered"} == {"fecal_incontinence"}
 
 
-@pytest.mark.parametrize("line", ["[ ] fever\n", "fever [ ] ", "[x] Yes fever ", "fever ____ "])
+@pytest.mark.parametrize(
+    "line",
+    ["[ ] fever\n", "fever [ ] ", "[x] Yes fever ", "fever ____ ", "● fever ", "◉ Yes ○ No "],
+)
 def test_a_long_form_is_read_in_time(reader: TextReader, line: str) -> None:
     # 200,000 characters, on one line or many: no box is looked for from the start of its line
     # (before, one line of 20,000 boxes was not read in 2 minutes).
@@ -337,3 +340,54 @@ def test_walking_normally_is_not_read(reader: TextReader) -> None:
     for answer in ("Yes [ ] No [x]", "Yes [x] No [ ]"):
         reading = reader.read(note=f"Can you walk normally? {answer}")
         assert reading.findings == {} and reading.uncertain == []
+
+
+@pytest.mark.parametrize(
+    ("note", "state", "why"),
+    [
+        # Radio buttons pasted from a web page: the filled circle is the answer.
+        ("Fever ◉ Yes ○ No", "present", None),
+        ("Fever ● Yes ○ No", "present", None),
+        ("Fever (•) Yes ( ) No", "present", None),
+        ("Fever Yes ⦿ No ○", "present", None),
+        ("Fever ◯ Yes ◉ No", "absent", None),  # read present before: the word "Fever" alone
+        ("Fever: ○ Y ● N", "absent", None),
+        ("Have you had a fever?\n◯ Yes ◉ No", "absent", None),
+        ("● Have you had a fever? ◯ Yes ◉ No", "absent", None),  # a bulleted question
+        # None filled, or two, or "unsure": not answered, or not readable.
+        ("Fever ○ Yes ○ No", None, "unanswered"),
+        ("Fever ○ Yes ○ No ◉ Unsure", None, "unanswered"),
+        ("Fever ● Yes ● No", None, "unclear_form"),
+        # A word on each side of each circle: "Yes ●" or "● No"?
+        ("Fever: Yes ● No ○ Unsure", None, "unclear_form"),
+    ],
+)
+def test_radio_buttons(reader: TextReader, note: str, state: str | None, why: str | None) -> None:
+    reading = reader.read(note=note)
+    assert reading.findings.get("fever") == state
+    assert [(u.finding, u.why) for u in reading.uncertain] == ([("fever", why)] if why else [])
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "• fever",
+        "● weight loss",
+        "Red flags:\n● fever\n● weight loss\n○ saddle numbness",
+        "● No fever\n○ No weight loss",
+        "● Yes, weight loss",  # one circle before a word: a bullet, not a one-option question
+        "Night pain: ○ Yes",
+        "● Fever: Y [ ] N [x]",
+        # Circles that cannot be told filled or empty are not read (forms.yaml says why); the
+        # lone "○" left is no radio group.
+        "Fever 🔘 Yes ○ No",
+        "Fever ◎ Yes ○ No",
+    ],
+)
+def test_bullets_are_no_boxes(reader: TextReader, note: str) -> None:
+    # A list's bullet changes nothing: the line reads as it does without its circles.
+    bare = note
+    for circle in "•●○◉◯⦿🔘◎":
+        bare = bare.replace(circle, "")
+    assert reader.read(note=note).findings == reader.read(note=bare).findings
+    assert reader.read(note=note).findings

@@ -155,6 +155,13 @@ class FormBoxes(_Strict):
     unclear: list[str] = Field(default_factory=list)
 
 
+class FormRadios(_Strict):
+    """Radio buttons as pasted from a web page ("◉", "○"), read only as answer options."""
+
+    ticked: list[str] = Field(default_factory=list)
+    unticked: list[str] = Field(default_factory=list)
+
+
 class FormAnswers(_Strict):
     """The option words of a form's question ("Y [ ] N [x]")."""
 
@@ -166,6 +173,7 @@ class FormAnswers(_Strict):
 class FormsFile(_Strict):
     schema_version: Literal[1]
     boxes: FormBoxes
+    radios: FormRadios = Field(default_factory=FormRadios)
     blank: str = Field(min_length=1)
     answers: FormAnswers
 
@@ -238,6 +246,28 @@ def _target_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             yield f"targets/{entry.name}", entry
+
+
+def _check_marks(forms: FormsFile, problems: list[str]) -> None:
+    """A mark listed twice would be read as whichever list came last: one place each."""
+    lists = {
+        "boxes.ticked": forms.boxes.ticked,
+        "boxes.unticked": forms.boxes.unticked,
+        "boxes.unclear": forms.boxes.unclear,
+        "radios.ticked": forms.radios.ticked,
+        "radios.unticked": forms.radios.unticked,
+    }
+    where: dict[str, list[tuple[str, str]]] = {}
+    for name, marks in lists.items():
+        for mark in marks:
+            # As the reader compares them: without spaces, in lower case ("[ X ]" is "[x]").
+            where.setdefault("".join(mark.split()).lower(), []).append((name, mark))
+    for listed in where.values():
+        if len(listed) > 1:
+            problems.append(
+                f"text/data/forms.yaml: the mark {listed[0][1]!r} is listed {len(listed)} times "
+                f"({', '.join(name for name, _ in listed)}); list it once"
+            )
 
 
 def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = None) -> Rules:
@@ -338,6 +368,8 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
     if sections is not None:
         rules.sections = list(sections.sections)
     rules.forms = _load(root, "forms.yaml", FormsFile, problems)
+    if rules.forms is not None:
+        _check_marks(rules.forms, problems)
 
     if problems:
         raise KnowledgeError(problems)
