@@ -132,6 +132,18 @@ from backtriage.text import TextReader
         ("legs both weak", "bilateral_leg_weakness"),
         ("sciatia in both legs", "bilateral_sciatica"),
         ("shooting pains down the back of both legs to my heels", "bilateral_sciatica"),
+        # A question of normal function answered no in prose, and the wiping test's negatives.
+        ("Can you feel the paper when you wipe? No", "saddle_anesthesia"),
+        ("Q: Can you feel the toilet paper when you wipe? A: no", "saddle_anesthesia"),
+        (
+            "Do you have normal feeling around your back passage or genitals when you wipe? No",
+            "saddle_anesthesia",
+        ),
+        ("Able to pass urine normally - no", "urinary_retention"),
+        ("Can you control your bowels?\nNo.", "fecal_incontinence"),
+        ("Not able to feel toilet paper", "saddle_anesthesia"),
+        ("she can barely feel the paper when she wipes", "saddle_anesthesia"),
+        ("I don't feel the paper when I wipe", "saddle_anesthesia"),
     ],
 )
 def test_stated(reader: TextReader, note: str, finding: str) -> None:
@@ -179,6 +191,23 @@ def test_stated(reader: TextReader, note: str, finding: str) -> None:
         ("No leaking poo", "fecal_incontinence", "absent"),
         ("had an accident in my car", "fecal_incontinence", None),
         ("Denies accidents in his pants", "fecal_incontinence", "absent"),
+        # A normal function stated, or answered yes, is a normal.
+        ("she can feel the toilet paper", "saddle_anesthesia", "absent"),
+        ("She can feel the paper when she wipes.", "saddle_anesthesia", "absent"),
+        ("Can you feel the paper when you wipe? Yes", "saddle_anesthesia", "absent"),
+        ("Able to pass urine normally", "urinary_retention", "absent"),
+        ("Can control her bladder", "urinary_incontinence", "absent"),
+        # ...but not any paper, not denied, past, hedged, asked or advised.
+        ("she can feel the paper", "saddle_anesthesia", None),
+        ("I can feel the toilet paper in my hand", "saddle_anesthesia", None),
+        ("She doesn't really have control of her bladder", "urinary_incontinence", None),
+        ("she can feel the paper when she wipes but only on the left", "saddle_anesthesia", None),
+        ("She used to be able to feel the toilet paper", "saddle_anesthesia", None),
+        ("She was able to pass urine normally last week", "urinary_retention", None),
+        ("He is able to pass urine with difficulty", "urinary_retention", None),
+        ("Mostly able to control her bladder", "urinary_incontinence", None),
+        ("Can you feel the paper when you wipe?", "saddle_anesthesia", None),
+        ("Ask whether she can feel the paper when she wipes", "saddle_anesthesia", None),
     ],
 )
 def test_guards(reader: TextReader, note: str, finding: str, state: str | None) -> None:

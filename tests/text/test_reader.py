@@ -516,6 +516,47 @@ def test_short_denials(reader: TextReader, note: str, absent: list[str]) -> None
     assert {f: findings.get(f) for f in absent} == dict.fromkeys(absent, "absent")
 
 
+@pytest.mark.parametrize(
+    ("note", "asked"),
+    [
+        # Each read absent before: the "no" a few words after the normal was taken for a list's
+        # denial running on (or did not reach it), and the normal was read as stated.
+        ("Perianal sensation normal on both sides? No", ["saddle_anesthesia"]),
+        (
+            "Is perianal sensation normal when tested with a pin on both sides? No",
+            ["saddle_anesthesia"],
+        ),
+        ("Anal tone normal at rest? A: no", ["reduced_anal_tone"]),
+        (
+            "Is your bladder function normal at the moment? No",
+            ["urinary_retention", "urinary_incontinence"],
+        ),
+    ],
+)
+def test_a_normal_answered_no_is_no_denial(reader: TextReader, note: str, asked: list[str]) -> None:
+    reading = reader.read(note=note)
+    assert reading.findings == {}
+    assert sorted((u.finding, u.why) for u in reading.uncertain) == sorted(
+        (finding, "qualified") for finding in asked
+    )
+
+
+@pytest.mark.parametrize(
+    ("note", "absent"),
+    [
+        # A "no" of another item, after a comma, is not the normal's answer.
+        ("B&B normal, fever: no", ["fever", "urinary_retention", "fecal_incontinence"]),
+        ("Saddle sensation normal? Yes", ["saddle_anesthesia"]),
+        ("Anal tone normal. Fever? No", ["reduced_anal_tone", "fever"]),
+    ],
+)
+def test_a_normal_beside_another_answer_stays_a_normal(
+    reader: TextReader, note: str, absent: list[str]
+) -> None:
+    findings = reader.read(note=note).findings
+    assert {f: findings.get(f) for f in absent} == dict.fromkeys(absent, "absent")
+
+
 def test_not_known_is_not_present(reader: TextReader) -> None:
     for note in ("Osteoporosis: not known", "Fever: not known"):
         assert reader.read(note=note).findings == {}, note

@@ -89,9 +89,33 @@ def test_a_broken_forms_file_is_reported(tmp_path: Path) -> None:
     data = yaml.safe_load(forms.read_text(encoding="utf-8"))
     data["boxes"]["ticked"] = []
     data["answers"]["maybe_words"] = ["maybe"]
+    data["radios"]["filled"] = ["◉"]
     forms.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(KnowledgeError) as info:
         load_rules(_tokenize, root)
     text = str(info.value)
     assert "forms.yaml: boxes.ticked" in text
     assert "forms.yaml: answers.maybe_words" in text
+    assert "forms.yaml: radios.filled" in text
+
+
+def test_a_mark_listed_twice_is_reported(tmp_path: Path) -> None:
+    # Read as whichever list came last, a radio's "( )" would stop being a checklist's box.
+    root = _copy_rules(tmp_path)
+    forms = root / "forms.yaml"
+    data = yaml.safe_load(forms.read_text(encoding="utf-8"))
+    data["radios"]["unticked"].append("( )")
+    forms.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"the mark '\( \)' is listed 2 times"):
+        load_rules(_tokenize, root)
+
+
+def test_no_means_present_needs_a_normal(tmp_path: Path) -> None:
+    # A "no" turns a normal into its finding; on a finding's own phrase it would mean nothing.
+    root = _copy_rules(tmp_path)
+    course = root / "targets" / "course.yaml"
+    data = yaml.safe_load(course.read_text(encoding="utf-8"))
+    data["concepts"][0]["no_means_present"] = True
+    course.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="no_means_present is for a normal function"):
+        load_rules(_tokenize, root)

@@ -5,7 +5,9 @@ A form is read line by line; a box or an answer belongs to words on its own line
 
 - options, a box by each answer word of a question: "Fever: Y [ ] N [x]", "Fever ☐ Yes ☒ No",
   or "( ) Yes (x) No" alone under its question.  The question is the words before the options
-  (from the previous question's options on), or the line above when there are none;
+  (from the previous question's options on), or the line above when there are none.  Radio
+  buttons pasted from a web page ("◉ Yes ○ No") are options only two or more in a row, each
+  circle beside its answer word; anywhere else a circle is a bullet ("● weight loss");
 - a checklist, boxes before their items ("[ ] Fever", "Red flags: [ ] fever [x] wt loss") or
   after them ("Fever [ ]"), told apart by which end of the line has words;
 - "Fever Y/N", "Saddle numbness (Y/N): N": the answer after the "Y/N", if there is one; a
@@ -52,6 +54,7 @@ class _Mark:
     start: int  # a box, or an option (its word and its box)
     end: int
     answer: Answer
+    radio: bool = False  # a radio button's circle: a box only as an answer option
 
 
 def _alternatives(words: list[str]) -> str:
@@ -88,6 +91,7 @@ class FormFinder:
     def __init__(self, forms: FormsFile | None) -> None:
         self._box_answer: dict[str, Answer] = {}
         self._word_answer: dict[str, Answer] = {}
+        self._radio: frozenset[str] = frozenset()
         if forms is None:
             self._box = self._template = re.compile(r"(?!)")
             return
@@ -96,8 +100,13 @@ class FormFinder:
             (forms.boxes.unticked, "none"),
             (forms.boxes.unclear, "unclear"),
         ]
-        for marks, answer in boxes:
+        radios: list[tuple[list[str], Answer]] = [
+            (forms.radios.ticked, "yes"),
+            (forms.radios.unticked, "none"),
+        ]
+        for marks, answer in boxes + radios:
             self._box_answer.update((_squeeze(m), answer) for m in marks)
+        self._radio = frozenset(_squeeze(m) for marks, _ in radios for m in marks)
         words: list[tuple[list[str], Answer]] = [
             (forms.answers.yes_words, "yes"),
             (forms.answers.no_words, "no"),
@@ -144,14 +153,29 @@ class FormFinder:
     ) -> list[FormItem]:
         if self._box.search(line) is None:
             return self._templates(line, offset, previous)
-        boxes = [
-            _Mark(m.start(), m.end(), self._box_answer[_squeeze(m.group())])
-            for m in self._box.finditer(line)
-        ]
-        options = self._options(line, boxes)
+        marks = []
+        for m in self._box.finditer(line):
+            mark = _squeeze(m.group())
+            marks.append(_Mark(m.start(), m.end(), self._box_answer[mark], mark in self._radio))
+        # A circle beside no answer word is a bullet ("● weight loss"), not a radio button.
+        marks = [mark for mark in marks if not mark.radio or self._by_word(line, mark)]
+        options = self._options(line, marks) if marks else None
+        if options is None and any(mark.radio for mark in marks):
+            # Not options after all ("● Yes, weight loss"): the circles are bullets.
+            marks = [mark for mark in marks if not mark.radio]
+            options = self._options(line, marks) if marks else None
         if options is not None:
             return _questions(line, offset, options, previous)
-        return _checklist(line, offset, boxes)
+        if not marks:
+            return self._templates(line, offset, previous)
+        return _checklist(line, offset, marks)
+
+    def _by_word(self, line: str, mark: _Mark) -> bool:
+        """An answer word right before or right after ``mark`` ("◉ Yes", "Yes ◉")."""
+        return (
+            self._word_before.search(line, max(0, mark.start - 20), mark.start) is not None
+            or self._word_after.match(line, mark.end) is not None
+        )
 
     def _options(self, line: str, boxes: list[_Mark]) -> list[list[_Mark]] | None:
         """The line's boxes as answer options, grouped by question; None if they are not."""
@@ -163,13 +187,27 @@ class FormFinder:
         after = [self._word_after.match(line, box.end) for box in boxes]
         if all(before):
             options = [
-                _Mark(m.start("word"), box.end, self._option(m.group("word"), box.answer))
+                _Mark(
+                    m.start("word"), box.end, self._option(m.group("word"), box.answer), box.radio
+                )
                 for m, box in zip(before, boxes, strict=True)
                 if m is not None
             ]
+            if all(after) and any(box.radio for box in boxes):
+                # "Yes ● No ○ Unsure": each circle has a word on both sides; where the two
+                # readings differ, which word a circle marks cannot be told.
+                options = [
+                    option
+                    if option.answer == self._option(m.group("word"), box.answer)
+                    else _Mark(option.start, option.end, "unclear", option.radio)
+                    for option, m, box in zip(options, after, boxes, strict=True)
+                    if m is not None
+                ]
         elif all(after):
             options = [
-                _Mark(box.start, m.end("word"), self._option(m.group("word"), box.answer))
+                _Mark(
+                    box.start, m.end("word"), self._option(m.group("word"), box.answer), box.radio
+                )
                 for m, box in zip(after, boxes, strict=True)
                 if m is not None
             ]
@@ -187,6 +225,10 @@ class FormFinder:
             last_word = _last_letter(line)
             if any(len(group) < 2 and group[-1].end <= last_word for group in groups):
                 return None
+        # A radio button is read in a group of two or more ("◉ Yes ○ No"): a lone "● Yes" may
+        # be a bullet before an answer.
+        if any(len(group) < 2 and any(o.radio for o in group) for group in groups):
+            return None
         return groups
 
     def _option(self, word: str, box: Answer) -> Answer:

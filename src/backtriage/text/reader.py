@@ -184,11 +184,18 @@ class TextReader:
             item = forms.at(mention.start) if forms else None
             if item is not None:
                 mention = forms.own(mention, item, text)
+            answered_no = False
+            if concept.asserts == "absent":
+                # "Anal tone normal? No": the text's own answer (a form's box is the form's).
+                answer_end = _answered_no(text, mention, item.end if item else len(text))
+                if answer_end is not None:
+                    answered_no = True
+                    mention = mention._replace(evidence_end=max(mention.evidence_end, answer_end))
             all_findings, own_findings = self._findings_of[mention.concept]
             for finding in all_findings:
-                state, why = self._judge(text, mention, concept, finding, policy)
+                state, why = self._judge(text, mention, concept, finding, policy, answered_no)
                 if item is not None:
-                    state, why = _answered(item, state, why)
+                    state, why = _answered(item, concept, state, why)
                 if finding not in own_findings and state != "present":
                     continue  # an implied finding follows only a positive mention
                 start, end, detail = _evidence(mention, concept, state, why)
@@ -202,7 +209,13 @@ class TextReader:
         return out
 
     def _judge(
-        self, text: str, mention: Mention, concept: Concept, finding: str, policy: str
+        self,
+        text: str,
+        mention: Mention,
+        concept: Concept,
+        finding: str,
+        policy: str,
+        answered_no: bool = False,
     ) -> tuple[State | None, Why | None]:
         cats = mention.categories
         # "never had cancer until last year", "no fever until yesterday": it began then.
@@ -222,12 +235,25 @@ class TextReader:
             return None, "family"
         if hypothetical:
             return None, "hypothetical"
+        if answered_no:
+            # A normal asked and answered no ("Anal tone normal? No") says it is not normal,
+            # not how: no denial.  Where the "no" is the finding ("Can you feel the paper when
+            # you wipe? No"), it states it.
+            if historical or began:
+                return None, "qualified"
+            return _no_to_normal(concept) or (None, "qualified")
         if possible:
             return None, "uncertain"
         if concept.asserts == "absent":
             # "not neurologically intact" or "previously afebrile" say nothing definite; but a
             # list's denial running on ("no saddle anaesthesia, B&B normal") is no qualifier.
-            if historical or began or (negated and _negation_adjacent(text, mention)):
+            # A normal function whose "no" is the finding is never denied into a normal: "she
+            # doesn't really have control of her bladder".
+            if (
+                historical
+                or began
+                or (negated and (concept.no_means_present or _negation_adjacent(text, mention)))
+            ):
                 return None, "qualified"
             return "absent", None
         if negated:
@@ -332,21 +358,35 @@ _WHY_TEXT: dict[Why, str] = {
 
 
 def _answered(
-    item: FormItem, state: State | None, why: Why | None
+    item: FormItem, concept: Concept, state: State | None, why: Why | None
 ) -> tuple[State | None, Why | None]:
     """A mention in a form's item, judged as written, then as the form answers it.
 
     Ticked (or "yes"), the item reads as written ("[x] No fever" is a denial).  Ticked "no", a
-    plain or vague statement is denied ("Bladder or bowel problems: Y [ ] N [x]"); a denial
-    answered "no" is not read (a double negative).  Not ticked, not answered, or unclear: not
-    read, whatever it says ("[ ] No fever" is no denial).  Someone else's, a past or a
-    hypothetical item stays so whatever the answer.
+    plain or vague statement is denied ("Bladder or bowel problems: Y [ ] N [x]"); a question of
+    normal function whose "no" is the finding states it ("Can you feel the paper when you wipe?
+    No [x]"); any other denial or normal answered "no" is not read (a double negative).  Not
+    ticked, not answered, or unclear: not read, whatever it says ("[ ] No fever" is no denial).
+    Someone else's, a past or a hypothetical item stays so whatever the answer.
     """
     if item.answer == "yes" or why in _NOT_THE_PATIENTS_NOW:
         return state, why
     if item.answer == "no" and (state == "present" or why == "non_specific"):
         return "absent", None
+    if item.answer == "no" and state == "absent":
+        flipped = _no_to_normal(concept)
+        if flipped is not None:
+            return flipped
     return None, "unclear_form" if item.answer in ("no", "unclear") else "unanswered"
+
+
+def _no_to_normal(concept: Concept) -> tuple[State | None, Why | None] | None:
+    """What "no" to a normal function says (``no_means_present``): its finding present, or, if
+    the concept is vague ("Can you control your bladder and bowels? No"), each one to ask.
+    None for any other normal: its "no" says nothing definite."""
+    if not concept.no_means_present:
+        return None
+    return (None, "non_specific") if concept.vague else ("present", None)
 
 
 # Whys that say the mention is not about the patient now: a form's answer does not change them.
@@ -425,6 +465,26 @@ _YES_ANSWER = re.compile(
 # the same question ("numbness around back passage/genitals?"), not a new sentence.
 _QUESTION_TAIL = re.compile(r"[^.;!?\n]{0,40}")
 
+# A normal asked and answered no, after a few more words of the same question (no comma: in
+# "B&B normal, fever: no" the "no" is the fever's): "Anal tone normal? No", "Bladder function
+# normal? A: no", "Saddle sensation normal - N".  The "no" ends its answer ("? No change" is
+# no answer).
+_NO_ANSWER = re.compile(
+    r"[^,.;:!?=\-\u2013\n]{0,40}?[ \t]*(?:\?+|[:=\-\u2013])\s*"
+    r"(?:(?:a|ans|answer)[ \t]*[:.)\-][ \t]*)?(?:no|n|nil|none|neg|negative|-ve)"
+    r"(?![\w/'])(?=[ \t]*(?:$|[\n.,;:!)\-\u2013]))",
+    re.IGNORECASE,
+)
+
+
+def _answered_no(text: str, mention: Mention, end: int) -> int | None:
+    """Where the "no" that answers a normal ends, if ``text[:end]`` answers it right after it.
+    Not left to ConText: a "no" a few words on ("Is your bladder function normal at the moment?
+    No") was taken for a list's denial running on, or was out of its reach, and either way the
+    normal was read as stated (absent)."""
+    m = _NO_ANSWER.match(text, mention.end, end)
+    return m.end() if m is not None else None
+
 
 def _answered_yes(text: str, mention: Mention) -> bool:
     """A form's question answered yes ("Urinary retention? Yes."): its "?" is the only
@@ -445,7 +505,11 @@ def _evidence(
     """The evidence span of a judged mention (start, end) and its detail."""
     # Present: the phrase itself; absent or not read: the phrase with the words that changed it
     # ("denies ... saddle anaesthesia").
-    if state == "present":
+    if state == "present" and concept.asserts == "absent":
+        # A normal function answered no: the question and its answer ("Can you feel ...? No").
+        start, end = mention.evidence_start, mention.evidence_end
+        detail = "a normal function answered no"
+    elif state == "present":
         start, end = mention.start, mention.end
         detail = "stated"
     else:

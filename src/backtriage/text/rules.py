@@ -89,6 +89,11 @@ class Concept(_Strict):
     # Findings also present when this one is ("bilateral sciatica" is leg pain below the knee),
     # but not denied with it ("no bilateral sciatica" leaves one-sided sciatica open).
     implies: list[str] = Field(default_factory=list)
+    # A question or statement of normal function whose "no" is the finding ("Can you feel the
+    # toilet paper when you wipe?"): with ``asserts: absent``, answered yes (or stated) it denies
+    # its findings like any normal; answered no ("No [x]", "(Y/N): N", "? No") it states them
+    # (with ``vague``, it cannot say which: each is asked).
+    no_means_present: bool = False
     # "ignore" concepts exist only to out-match a shorter phrase ("short course of steroids").
     ignore: bool = False
     phrases: list[str] = Field(min_length=1)
@@ -150,6 +155,13 @@ class FormBoxes(_Strict):
     unclear: list[str] = Field(default_factory=list)
 
 
+class FormRadios(_Strict):
+    """Radio buttons as pasted from a web page ("◉", "○"), read only as answer options."""
+
+    ticked: list[str] = Field(default_factory=list)
+    unticked: list[str] = Field(default_factory=list)
+
+
 class FormAnswers(_Strict):
     """The option words of a form's question ("Y [ ] N [x]")."""
 
@@ -161,6 +173,7 @@ class FormAnswers(_Strict):
 class FormsFile(_Strict):
     schema_version: Literal[1]
     boxes: FormBoxes
+    radios: FormRadios = Field(default_factory=FormRadios)
     blank: str = Field(min_length=1)
     answers: FormAnswers
 
@@ -235,6 +248,28 @@ def _target_files(root: Traversable) -> Iterator[tuple[str, Traversable]]:
             yield f"targets/{entry.name}", entry
 
 
+def _check_marks(forms: FormsFile, problems: list[str]) -> None:
+    """A mark listed twice would be read as whichever list came last: one place each."""
+    lists = {
+        "boxes.ticked": forms.boxes.ticked,
+        "boxes.unticked": forms.boxes.unticked,
+        "boxes.unclear": forms.boxes.unclear,
+        "radios.ticked": forms.radios.ticked,
+        "radios.unticked": forms.radios.unticked,
+    }
+    where: dict[str, list[tuple[str, str]]] = {}
+    for name, marks in lists.items():
+        for mark in marks:
+            # As the reader compares them: without spaces, in lower case ("[ X ]" is "[x]").
+            where.setdefault("".join(mark.split()).lower(), []).append((name, mark))
+    for listed in where.values():
+        if len(listed) > 1:
+            problems.append(
+                f"text/data/forms.yaml: the mark {listed[0][1]!r} is listed {len(listed)} times "
+                f"({', '.join(name for name, _ in listed)}); list it once"
+            )
+
+
 def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = None) -> Rules:
     """Load, check and compile the rule files; raise ``KnowledgeError`` with all problems."""
     root = root or _data_root()
@@ -305,6 +340,11 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
                     )
             if concept.findings is None and not concept.ignore and concept.id not in known_ids:
                 problems.append(f"text/data/{where}: not a finding id; give `findings:`")
+            if concept.no_means_present and concept.asserts != "absent":
+                problems.append(
+                    f"text/data/{where}: no_means_present is for a normal function "
+                    "(asserts: absent); a finding's own phrase is already read present"
+                )
             rules.concepts[concept.id] = concept
             rules.targets.extend(compile_all(concept.phrases, concept.id, where, split=True))
 
@@ -328,6 +368,8 @@ def load_rules(tokenize: Callable[[str], list[str]], root: Traversable | None = 
     if sections is not None:
         rules.sections = list(sections.sections)
     rules.forms = _load(root, "forms.yaml", FormsFile, problems)
+    if rules.forms is not None:
+        _check_marks(rules.forms, problems)
 
     if problems:
         raise KnowledgeError(problems)
