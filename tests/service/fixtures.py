@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 CPT = "http://www.ama-assn.org/go/cpt"
 SCT = "http://snomed.info/sct"
+
+
+def send_json(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: Any,
+    content_type: str = "application/fhir+json",
+) -> None:
+    """Answer a test stand-in server's request with ``body`` as JSON."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 def years_ago(years: int, today: date | None = None) -> str:

@@ -130,12 +130,8 @@ class JwksStandIn(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.asked.append(self.path)
-        data = json.dumps(keys.jwks()).encode()
-        self.send_response(200 if self.path == "/jwks.json" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        status = 200 if self.path == "/jwks.json" else 404
+        f.send_json(self, status, keys.jwks(), "application/json")
 
     def log_message(self, *args: Any) -> None:
         pass

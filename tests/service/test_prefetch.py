@@ -3,7 +3,6 @@ the bearer token; when it cannot be, 412 with an OperationOutcome naming the key
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,12 +82,7 @@ class FhirStandIn(BaseHTTPRequestHandler):
         self._answer(200, body)
 
     def _answer(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        f.send_json(self, status, body)
 
     def log_message(self, *args: Any) -> None:
         pass
