@@ -61,3 +61,15 @@ def test_importing_the_package_is_light() -> None:
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'asses'"):
         backtriage.asses  # noqa: B018
+
+
+def test_the_command_line_loads_only_what_the_command_needs() -> None:
+    # FastAPI (the service) takes about 0.4 s to import, Jinja2 and the audit's engines more:
+    # mounting their commands must not load them for every other command.
+    script = (
+        "import sys, backtriage.cli\n"
+        "heavy = ('fastapi', 'starlette', 'jinja2', 'ibis', 'duckdb', 'pyarrow', 'spacy')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"

@@ -11,8 +11,7 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from backtriage.errors import (
     AuditInputError,
@@ -22,6 +21,7 @@ from backtriage.errors import (
     KnowledgeError,
     TextError,
 )
+from backtriage.lazy import lazy_names
 
 if TYPE_CHECKING:
     from backtriage.api import assess, parse_case
@@ -46,17 +46,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'backtriage' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_names(globals(), _LAZY)
 
 
 __all__ = [

@@ -10,8 +10,7 @@ CLI does to register its commands) costs nothing.  The input layouts are in ``LA
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from backtriage.lazy import lazy_names
 
 __all__ = [
     "AuditRun",
@@ -34,7 +33,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'backtriage.audit' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names(globals(), _WHERE)

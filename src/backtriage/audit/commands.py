@@ -78,7 +78,6 @@ def audit_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress on stderr."),
 ) -> None:
     """Audit imaging in low back pain over a population (HEDIS LBP; CMS166v7)."""
-    from backtriage.audit.report import render_html
     from backtriage.audit.run import run_audit
 
     try:
@@ -99,6 +98,10 @@ def audit_command(
                 progress=lambda step: bar.update(task, description=step),
             )
             if html is not None and run.chart_review is not None:
+                # Only here: the report's templates and charts (Jinja2) take a tenth of a
+                # second to load, which a run without --html need not pay.
+                from backtriage.audit.report import render_html
+
                 bar.update(task, description=f"writing {html}")
                 html.write_text(render_html(run.summary, run.chart_review, run.lists), "utf-8")
     except AuditInputError as exc:
