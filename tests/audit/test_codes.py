@@ -4,7 +4,8 @@ from importlib import resources
 
 import pytest
 
-from backtriage.audit.codes import CodeList, load_code_lists, normalise_code
+from backtriage.audit.codes import CODE_SYSTEMS, CodeList, load_code_lists, normalise_code
+from backtriage.audit.layout import FHIR_SYSTEM_URIS, SYSTEMS_BY_TABLE
 from backtriage.audit.spec import load_specs, period_for
 from backtriage.errors import AuditInputError
 
@@ -15,6 +16,14 @@ def test_every_list_loads_with_source_and_verification_note() -> None:
     for code_list in lists.lists.values():
         assert code_list.source.strip() and code_list.verified.strip()
     assert lists.red_flags.flags
+
+
+def test_the_layout_names_the_code_systems_of_the_lists() -> None:
+    # FHIR codings become these names, and each table accepts some of them: a name the lists'
+    # systems lack could never match, and a system without a URI could not come from FHIR.
+    assert sorted(FHIR_SYSTEM_URIS.values()) == sorted(CODE_SYSTEMS)
+    for systems in SYSTEMS_BY_TABLE.values():
+        assert set(systems) <= set(CODE_SYSTEMS)
 
 
 def test_specs_name_only_existing_lists() -> None:

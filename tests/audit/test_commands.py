@@ -73,16 +73,16 @@ def test_patients_file_and_html(demo: Path, tmp_path: Path) -> None:
 def test_the_charts_are_reviewed_only_for_the_html_report(
     demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from backtriage.audit import run as run_module
+    from backtriage.audit import results as results_module
 
     reviewed: list[object] = []
-    real = run_module.red_flag_hits
+    real = results_module.red_flag_hits
 
     def counting(*args: Any) -> Any:
         reviewed.append(args)
         return real(*args)
 
-    monkeypatch.setattr(run_module, "red_flag_hits", counting)
+    monkeypatch.setattr(results_module, "red_flag_hits", counting)
     plain = runner.invoke(app, ["audit", str(demo), "--year", str(YEAR), "--format", "json"])
     assert plain.exit_code == 0, plain.output
     assert reviewed == []
@@ -107,6 +107,24 @@ def test_synth_fhir_is_audited_like_tabular(tmp_path: Path, demo: Path) -> None:
     a, b = json.loads(fhir.stdout), json.loads(tab.stdout)
     for key in ("denominator", "numerator", "rate", "exclusions", "by_clinician"):
         assert a[key] == b[key]
+
+
+def test_a_bad_spec_is_said_before_a_fhir_export_is_converted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backtriage.audit import fhir
+
+    folder = tmp_path / "fhir"
+    made = runner.invoke(app, ["synth", str(folder), "--patients", "50", "--format", "fhir"])
+    assert made.exit_code == 0, made.output
+
+    def never(*args: Any) -> Any:
+        raise AssertionError("the export was converted before --spec was checked")
+
+    monkeypatch.setattr(fhir, "convert", never)
+    result = runner.invoke(app, ["audit", str(folder), "--year", "2024", "--spec", "nope"])
+    assert result.exit_code == 2
+    assert "unknown --spec 'nope'" in result.stderr
 
 
 @pytest.mark.parametrize(

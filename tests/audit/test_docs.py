@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from backtriage.audit.layout import SYSTEMS_BY_TABLE, TABLES
-from backtriage.audit.spec import SETTINGS
+from backtriage.audit.layout import SETTINGS, SYSTEMS_BY_TABLE, TABLES
 
 LAYOUT = resources.files("backtriage.audit").joinpath("LAYOUT.md").read_text("utf-8")
 SOURCES = "".join(

@@ -24,18 +24,6 @@ from backtriage.yaml_data import load_yaml
 CodeSystem = Literal["icd10cm", "icd10pcs", "cpt", "hcpcs", "snomed", "atc", "rxnorm", "loinc"]
 CODE_SYSTEMS: tuple[str, ...] = CodeSystem.__args__  # type: ignore[attr-defined]
 
-#: FHIR ``Coding.system`` URIs of the systems above (HL7 terminology "external" page names).
-FHIR_SYSTEM_URIS: dict[str, str] = {
-    "http://hl7.org/fhir/sid/icd-10-cm": "icd10cm",
-    "http://www.cms.gov/Medicare/Coding/ICD10": "icd10pcs",
-    "http://www.ama-assn.org/go/cpt": "cpt",
-    "urn:oid:2.16.840.1.113883.6.285": "hcpcs",
-    "http://snomed.info/sct": "snomed",
-    "http://www.whocc.no/atc": "atc",
-    "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",
-    "http://loinc.org": "loinc",
-}
-
 
 def normalise_code(code: str) -> str:
     """The form codes are compared in: upper case, no dots, no spaces."""

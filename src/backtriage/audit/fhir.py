@@ -47,8 +47,7 @@ from typing import Any, BinaryIO, cast
 
 import pyarrow as pa
 
-from backtriage.audit.codes import FHIR_SYSTEM_URIS
-from backtriage.audit.layout import TABLE_BY_NAME
+from backtriage.audit.layout import FHIR_SYSTEM_URIS, TABLE_BY_NAME
 from backtriage.errors import AuditInputError
 
 SETTING_SYSTEM = "urn:backtriage:audit:setting"

@@ -22,8 +22,14 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from backtriage.audit.engines import cache
-from backtriage.audit.layout import FALSE_WORDS, SYSTEMS_BY_TABLE, TABLES, TRUE_WORDS, TableLayout
-from backtriage.audit.spec import SETTINGS
+from backtriage.audit.layout import (
+    FALSE_WORDS,
+    SETTINGS,
+    SYSTEMS_BY_TABLE,
+    TABLES,
+    TRUE_WORDS,
+    TableLayout,
+)
 from backtriage.errors import AuditInputError
 
 SUFFIXES: tuple[str, ...] = (".parquet", ".csv")

@@ -52,11 +52,39 @@ TABLES: tuple[TableLayout, ...] = (
 
 TABLE_BY_NAME: dict[str, TableLayout] = {t.name: t for t in TABLES}
 
+#: Values of ``encounters.setting``; any other is rejected as ``unknown_setting``.  Which of
+#: them can be an index visit is the measure spec's (``eligible_settings`` in specs.yaml).
+SETTINGS: tuple[str, ...] = (
+    "outpatient",
+    "telehealth",
+    "ed",
+    "observation",
+    "physiotherapy",
+    "chiropractic",
+    "osteopathic",
+    "inpatient",
+    "hospice",
+    "other",
+)
+
 #: Code systems each table may carry; any other is rejected as ``unknown_code_system``.
 SYSTEMS_BY_TABLE: dict[str, tuple[str, ...]] = {
     "diagnoses": ("icd10cm", "snomed"),
     "procedures": ("cpt", "hcpcs", "icd10pcs", "snomed", "loinc"),
     "medications": ("atc", "rxnorm"),
+}
+
+#: FHIR ``Coding.system`` URIs of the code systems a FHIR export may use, and the name each has
+#: in ``code_system`` (``codes.CODE_SYSTEMS``; HL7 terminology "external" page names).
+FHIR_SYSTEM_URIS: dict[str, str] = {
+    "http://hl7.org/fhir/sid/icd-10-cm": "icd10cm",
+    "http://www.cms.gov/Medicare/Coding/ICD10": "icd10pcs",
+    "http://www.ama-assn.org/go/cpt": "cpt",
+    "urn:oid:2.16.840.1.113883.6.285": "hcpcs",
+    "http://snomed.info/sct": "snomed",
+    "http://www.whocc.no/atc": "atc",
+    "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",
+    "http://loinc.org": "loinc",
 }
 
 #: Values of ``principal`` read as true and as false (CSV has no booleans), in any case; an

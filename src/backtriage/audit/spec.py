@@ -14,21 +14,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from backtriage.audit.layout import SETTINGS
 from backtriage.errors import AuditInputError, KnowledgeError
 from backtriage.yaml_data import load_yaml
-
-SETTINGS: tuple[str, ...] = (
-    "outpatient",
-    "telehealth",
-    "ed",
-    "observation",
-    "physiotherapy",
-    "chiropractic",
-    "osteopathic",
-    "inpatient",
-    "hospice",
-    "other",
-)
 
 
 class AgeRule(BaseModel):

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from backtriage.audit.codes import FHIR_SYSTEM_URIS
+from backtriage.audit.layout import FHIR_SYSTEM_URIS
 
 IntArray = npt.NDArray[np.int64]
 
