@@ -9,6 +9,13 @@ from typing import Any
 
 CPT = "http://www.ama-assn.org/go/cpt"
 SCT = "http://snomed.info/sct"
+# context.patientId and a reference to that patient, in each form a client may send them
+SAME_PATIENT = [
+    ("p1", "Patient/p1"),
+    ("p1", "https://ehr.example.test/fhir/Patient/p1"),
+    ("p1", "Patient/p1/_history/3"),
+    ("Patient/p1", "Patient/p1"),
+]
 
 
 def send_json(
@@ -59,13 +66,15 @@ def lbp_condition(
     }
 
 
-def order(cpt: str = "72133", reason: str | None = "279039007", oid: str = "o1") -> dict[str, Any]:
+def order(
+    cpt: str = "72133", reason: str | None = "279039007", oid: str = "o1", patient: str = "p1"
+) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": oid,
         "status": "draft",
         "intent": "order",
-        "subject": {"reference": "Patient/p1"},
+        "subject": {"reference": f"Patient/{patient}"},
         "code": {"coding": [{"system": CPT, "code": cpt}]},
     }
     if reason:

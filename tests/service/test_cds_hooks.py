@@ -215,6 +215,103 @@ def test_other_orders_in_the_session_are_not_validated(insecure: Any) -> None:
     assert "ServiceRequest/o1" in response.json()["issue"][0]["diagnostics"]
 
 
+def _with_subject(order: dict[str, Any], reference: str | None) -> dict[str, Any]:
+    """``order`` with ``subject`` naming ``reference`` (None: without a subject)."""
+    order = {k: v for k, v in order.items() if k != "subject"}
+    return order if reference is None else {**order, "subject": {"reference": reference}}
+
+
+@pytest.mark.parametrize(("path", "hook"), [(SIGN, "order-sign"), (SELECT, "order-select")])
+@pytest.mark.parametrize(
+    "reference",
+    ["Patient/p2", "https://ehr.example.test/fhir/Patient/p2", "Patient/p2/_history/4"],
+)
+def test_a_draft_order_for_another_patient_is_400_not_rated(
+    insecure: Any, path: str, hook: str, reference: str
+) -> None:
+    # Rated against p1's record, p2's MRI got p1's rating written onto it (a systemAction)
+    body = f.order_sign(_with_subject(f.order("72148"), reference), hook=hook)
+    response = insecure.post(path, json=body)
+    assert response.status_code == 400, response.text
+    diagnostics = response.json()["issue"][0]["diagnostics"]
+    where = "context.draftOrders entry[0]: ServiceRequest/o1 is about Patient/p2"
+    assert where in diagnostics and "context.patientId ('p1')" in diagnostics, diagnostics
+
+
+@pytest.mark.parametrize(("path", "hook"), [(SIGN, "order-sign"), (SELECT, "order-select")])
+@pytest.mark.parametrize(
+    ("patient_id", "reference"),
+    f.SAME_PATIENT,
+)
+def test_a_draft_order_for_this_patient_is_rated(
+    insecure: Any, path: str, hook: str, patient_id: str, reference: str
+) -> None:
+    order = _with_subject(f.order("72148"), reference)
+    body = f.order_sign(order, hook=hook)
+    body["context"]["patientId"] = patient_id
+    response = insecure.post(path, json=body)
+    assert response.status_code == 200, response.text
+    assert ratings(response.json()) == ["not-appropriate"]
+    (action,) = response.json()["systemActions"]
+    assert {k: v for k, v in action["resource"].items() if k != "extension"} == order
+
+
+def test_a_read_draft_order_without_a_subject_is_invalid_not_another_patients(
+    insecure: Any,
+) -> None:
+    # no subject names no other patient; but FHIR R4 requires ServiceRequest.subject (1..1),
+    # so an order that is read (lumbar imaging) still fails validation, as it did
+    response = insecure.post(SIGN, json=f.order_sign(_with_subject(f.order("72148"), None)))
+    assert response.status_code == 400, response.text
+    diagnostics = response.json()["issue"][0]["diagnostics"]
+    assert "ServiceRequest/o1 is not valid FHIR R4: subject: Field required" in diagnostics
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {**_referral(), "subject": {"reference": "Patient/p2"}},  # not read, not even valid
+        {
+            "resourceType": "MedicationRequest",
+            "id": "nsaid",
+            "status": "draft",
+            "intent": "order",
+            "subject": {"reference": "Patient/p2"},
+            "medicationCodeableConcept": {"text": "Naproxen 500 MG"},
+        },
+    ],
+)
+def test_any_draft_order_for_another_patient_is_400(insecure: Any, other: dict[str, Any]) -> None:
+    # CDS Hooks 2.0: draftOrders are the orders of the patient in context; one of another
+    # patient's says the session is mixed up, so none of its orders is rated (in order-select
+    # even when that order is not selected)
+    body = f.order_sign(f.order("72148"), other)
+    name = f"{other['resourceType']}/{other['id']}"
+    response = insecure.post(SIGN, json=body)
+    assert response.status_code == 400, response.text
+    diagnostics = response.json()["issue"][0]["diagnostics"]
+    assert f"context.draftOrders entry[1]: {name} is about Patient/p2" in diagnostics
+    body = f.order_sign(f.order("72148"), other, hook="order-select")
+    body["context"]["selections"] = ["ServiceRequest/o1"]
+    response = insecure.post(SELECT, json=body)
+    assert response.status_code == 400, response.text
+    assert f"entry[1]: {name} is about Patient/p2" in response.json()["issue"][0]["diagnostics"]
+    # without a subject it is taken as this patient's, and, not read, is not validated
+    del body["context"]["draftOrders"]["entry"][1]["resource"]["subject"]
+    assert ratings(insecure.post(SELECT, json=body).json()) == ["not-appropriate"]
+
+
+def test_an_alternative_order_names_the_patient_in_context(insecure: Any) -> None:
+    # context.patientId 'Patient/p1' made the suggested MRI's subject 'Patient/Patient/p1'
+    cancer = {**f.lbp_condition(code="266987004"), "id": "ca"}
+    body = f.order_sign(f.order("72133"), pre=f.prefetch(f.lbp_condition(), cancer, age=61))
+    body["context"]["patientId"] = "Patient/p1"
+    (card,) = insecure.post(SIGN, json=body).json()["cards"]
+    created = [a for s in card["suggestions"] for a in s["actions"] if a["type"] == "create"]
+    assert created
+    assert all(a["resource"]["subject"] == {"reference": "Patient/p1"} for a in created)
+
+
 def test_cauda_equina_makes_mri_appropriate(insecure: Any) -> None:
     retention = {**f.lbp_condition(code="267064002"), "id": "ur"}  # retention of urine
     intake = {

@@ -138,7 +138,7 @@ def test_null_means_no_data(insecure: Any) -> None:
 
 def _paged_mri(fhir_server: str | None) -> dict[str, Any]:
     """An MRI for patient p2 (61, low back pain); the conditions are left to the FHIR server."""
-    body = f.order_sign(f.order("72148"), pre=f.prefetch(age=61))
+    body = f.order_sign(f.order("72148", patient="p2"), pre=f.prefetch(age=61))
     body["context"]["patientId"] = "p2"
     del body["prefetch"]["patient"], body["prefetch"]["conditions"]
     if fhir_server is not None:
@@ -223,7 +223,8 @@ def test_a_patient_reference_fills_the_template_with_its_id(
 def _p3(fhir_server: str, *fetched: str) -> dict[str, Any]:
     """An MRI for patient p3 (61, low back pain, in the prefetch), with ``fetched`` left to
     the FHIR server."""
-    body = f.order_sign(f.order("72148"), pre=f.prefetch(f.lbp_condition(patient="p3"), age=61))
+    pre = f.prefetch(f.lbp_condition(patient="p3"), age=61)
+    body = f.order_sign(f.order("72148", patient="p3"), pre=pre)
     body["context"]["patientId"] = "p3"
     body["prefetch"]["patient"]["id"] = "p3"
     for key in fetched:
@@ -268,7 +269,8 @@ def test_an_error_answered_200_is_412_not_data(
 def test_a_read_answered_with_another_type_is_412(insecure: Any, fhir_server: str) -> None:
     body = _p3(fhir_server, "patient")
     body["context"]["patientId"] = "p5"
-    for value in body["prefetch"]["conditions"]["entry"]:
+    orders = body["context"]["draftOrders"]["entry"]
+    for value in body["prefetch"]["conditions"]["entry"] + orders:
         value["resource"]["subject"]["reference"] = "Patient/p5"
     response = insecure.post(SIGN, json=body)
     assert response.status_code == 412, response.text
@@ -378,12 +380,7 @@ def test_another_patients_data_is_400_naming_the_key_and_resource(
 
 @pytest.mark.parametrize(
     ("patient_id", "reference"),
-    [
-        ("p1", "Patient/p1"),
-        ("p1", "https://ehr.example.test/fhir/Patient/p1"),
-        ("p1", "Patient/p1/_history/3"),
-        ("Patient/p1", "Patient/p1"),
-    ],
+    f.SAME_PATIENT,
 )
 def test_this_patients_data_in_any_reference_form_is_used(
     insecure: Any, patient_id: str, reference: str
@@ -405,7 +402,7 @@ def test_this_patients_data_in_any_reference_form_is_used(
 def test_another_patients_data_fetched_from_the_server_is_refused(
     insecure: Any, fhir_server: str
 ) -> None:
-    body = f.order_sign(f.order("72148"), pre=f.prefetch(age=61))
+    body = f.order_sign(f.order("72148", patient="p6"), pre=f.prefetch(age=61))
     body["context"]["patientId"] = "p6"
     body["prefetch"]["patient"]["id"] = "p6"
     del body["prefetch"]["conditions"]

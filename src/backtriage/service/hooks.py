@@ -26,6 +26,7 @@ from backtriage.fhir import (
 from backtriage.fhir.resources import READ_TYPES
 from backtriage.knowledge import Knowledge
 from backtriage.service import cards, pama, prefetch
+from backtriage.service.patient import patient_id, this_patients
 from backtriage.service.settings import Settings
 from backtriage.service.store import Record, Store
 
@@ -139,10 +140,8 @@ class Caller:
             raise FhirError(
                 f"service {service.id!r} answers the {service.hook!r} hook, not {request.hook!r}"
             )
-        patient_id = request.context.get("patientId")
-        if not isinstance(patient_id, str) or not patient_id:
-            raise FhirError("context.patientId is required (the id of the Patient)")
-        orders = self._orders(service, request) if service.hook != "patient-view" else []
+        patient = patient_id(request.context)
+        orders = self._orders(service, request, patient) if service.hook != "patient-view" else []
         if service.hook != "patient-view" and not orders:
             return {"cards": []}, None  # no lumbar imaging ordered: nothing to read or say
         reasons = [r for order in orders for r in order.model.reasonCode or []]
@@ -155,9 +154,7 @@ class Caller:
         if service.hook == "patient-view":
             response, issued = self._patient_view(assessment, reading, report_url)
         else:
-            response, issued = self._order_ratings(
-                orders, assessment, reading, report_url, patient_id
-            )
+            response, issued = self._order_ratings(orders, assessment, reading, report_url, patient)
         if not issued:
             return response, None
         # the report behind the cards' links (the case as the assessment records it), and what
@@ -227,10 +224,18 @@ class Caller:
             response["extension"] = {"systemActions": actions}
         return response, [(card["uuid"], kind) for card, kind in shown]
 
-    def _orders(self, service: Service, request: HookRequest) -> list[ImagingOrder]:
+    def _orders(self, service: Service, request: HookRequest, patient: str) -> list[ImagingOrder]:
+        """The lumbar imaging orders to rate: in ``context.draftOrders``, and for order-select
+        among ``context.selections``.  Every order in the Bundle, read or not, must be the
+        patient's in context (CDS Hooks 2.0: draftOrders are that patient's orders), else
+        :class:`FhirError`: one naming another patient means the session is mixed up, and a
+        rating made from this patient's record must not be written onto another's order.
+        Only its subject (or patient) reference is looked at: an order not read is still not
+        validated."""
         bundle = request.context.get("draftOrders")
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise FhirError("context.draftOrders must be a FHIR Bundle of the draft orders")
+        this_patients(bundle, patient, "context.draftOrders")
         wanted: set[str] | None = None
         if service.hook == "order-select":
             selections = request.context.get("selections")

@@ -25,12 +25,9 @@ unknown is not absent (a search that failed must never read as "no cancer histor
   of OperationOutcomes").  One with only warnings or information (a search Bundle's
   ``search.mode = outcome`` notes) is not.
 
-Every resource sent or fetched must be about the patient in ``context.patientId``: a Patient
-with another id, or a resource whose ``subject`` (or ``patient``) names another Patient, is a
-400 naming the key and the resource.  Used, another patient's cancer or fever would become this
-patient's red flag; dropped, part of what the client sent would be lost without a word.  What
-has no Patient reference (an included Medication, a QuestionnaireResponse without a subject)
-cannot be checked, and is kept."""
+Every resource sent or fetched must be about the patient in ``context.patientId`` (checked by
+:mod:`backtriage.service.patient`, which says why): another patient's is a 400 naming the key
+and the resource."""
 
 from __future__ import annotations
 
@@ -39,7 +36,8 @@ from typing import Any
 
 import httpx
 
-from backtriage.fhir import FhirError, entries, questionnaire
+from backtriage.fhir import FhirError, questionnaire
+from backtriage.service.patient import FHIR_ID, patient_id, this_patients
 
 BASE_TEMPLATES = {
     "patient": "Patient/{{context.patientId}}",
@@ -56,11 +54,6 @@ PATIENT_VIEW_TEMPLATES = {
     **BASE_TEMPLATES,
     "notes": "DocumentReference?patient={{context.patientId}}&status=current",
 }
-_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
-# A literal reference's type and id: relative or absolute, with or without a version
-_REFERENCE = re.compile(
-    r"(?:^|/)([A-Z][A-Za-z]*)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$"
-)
 _MAX_PAGES = 50  # pages read of one search (each one request, with the timeout)
 NOT_SENT = "was not sent and could not be fetched from fhirServer"
 SENT_FAILED = (
@@ -98,7 +91,7 @@ def resolve(
         for key, template in templates.items():
             sent = key in given and not failed(given[key])
             if sent and next_page(given[key]) is None:
-                out[key] = _this_patients(given[key], patient, f"prefetch {key!r}")
+                out[key] = this_patients(given[key], patient, f"prefetch {key!r}")
                 continue
             if not fhir_server or not access_token:
                 why = MORE_PAGES if sent else SENT_FAILED if key in given else NOT_SENT
@@ -118,7 +111,7 @@ def resolve(
                 "with further pages fetched from fhirServer" if sent else "fetched from fhirServer"
             )
             value = _all_pages(client, value, server, access_token, key)
-            out[key] = _this_patients(value, patient, f"prefetch {key!r} ({where})")
+            out[key] = this_patients(value, patient, f"prefetch {key!r} ({where})")
     finally:
         if client is not None:
             client.close()
@@ -133,7 +126,7 @@ def _fill(template: str, context: dict[str, Any]) -> str:
     def value(match: re.Match[str]) -> str:
         found = context.get(match.group(1))
         kind, _, fhir_id = found.rpartition("/") if isinstance(found, str) else ("", "", "")
-        if "/" in kind or not _FHIR_ID.match(fhir_id):
+        if "/" in kind or not FHIR_ID.match(fhir_id):
             raise FhirError(
                 f"context.{match.group(1)} must be a FHIR id (or Type/id) to fetch what the "
                 f"prefetch query {template.split('?')[0]!r} asks for"
@@ -141,50 +134,6 @@ def _fill(template: str, context: dict[str, Any]) -> str:
         return fhir_id
 
     return re.sub(r"\{\{context\.(\w+)\}\}", value, template)
-
-
-def patient_id(context: dict[str, Any]) -> str:
-    """The id of the patient in context: ``context.patientId``, a FHIR id (``Patient/id`` is
-    read as its id); anything else is an input error, since no data could be checked
-    against it."""
-    found = context.get("patientId")
-    kind, _, fhir_id = found.rpartition("/") if isinstance(found, str) else ("", "", "")
-    if kind not in ("", "Patient") or not _FHIR_ID.match(fhir_id):
-        raise FhirError("context.patientId must be the FHIR id of the patient (or Patient/id)")
-    return fhir_id
-
-
-def _this_patients(value: Any, patient: str, where: str) -> Any:
-    """``value``, once every resource in it is known not to be another patient's (the module
-    docstring says why); else :class:`FhirError` naming the resource."""
-    if value is None:
-        return None
-    for place, raw in entries(value, where):
-        other = _other_patient(raw, patient)
-        if other is not None:
-            kind, fhir_id = raw.get("resourceType"), raw.get("id")
-            name = f"{kind}/{fhir_id}" if isinstance(fhir_id, str) else f"a {kind} without an id"
-            about = "is" if kind == "Patient" else f"is about {other},"
-            raise FhirError(
-                f"{place}: {name} {about} not the patient in context.patientId ({patient!r}); "
-                "another patient's data cannot be used for this one"
-            )
-    return value
-
-
-def _other_patient(raw: dict[str, Any], patient: str) -> str | None:
-    """The reference (``Patient/id``) of the other patient ``raw`` is, or is about; None when
-    it is this patient's or names no patient."""
-    if raw.get("resourceType") == "Patient":
-        fhir_id = raw.get("id")
-        return f"Patient/{fhir_id}" if isinstance(fhir_id, str) and fhir_id != patient else None
-    for field in ("subject", "patient"):
-        reference = raw.get(field)
-        text = reference.get("reference") if isinstance(reference, dict) else None
-        found = _REFERENCE.search(text) if isinstance(text, str) else None
-        if found is not None and found.group(1) == "Patient" and found.group(2) != patient:
-            return f"Patient/{found.group(2)}"
-    return None
 
 
 def _answers(template: str) -> str:
