@@ -28,7 +28,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-goldens",
         action="store_true",
-        help="rewrite tests/cases/*/expected.json from the engine (review the diff!)",
+        help=(
+            "rewrite the stored expectations (tests/cases/*/expected.json, "
+            "tests/text/readings/, docs/cli.md) from the code (review the diff!)"
+        ),
     )
 
 

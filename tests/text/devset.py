@@ -1,4 +1,5 @@
-"""Loading and scoring the development set in tests/text/devset/ (shared by tests and bench)."""
+"""Loading and scoring the labelled texts: the development set in tests/text/devset/ and the
+held-out notes in tests/text/heldout/ (shared by tests and bench)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from backtriage.text import TextReader
 
 DEVSET = Path(__file__).parent / "devset"
+HELDOUT = Path(__file__).parent / "heldout"
 Label = Literal["present", "absent"]
 
 
@@ -24,12 +26,21 @@ class DevNote(BaseModel):
     gold: dict[str, Label]
 
 
+def load_file(path: Path) -> list[DevNote]:
+    """The notes of one labelled yaml file, in file order."""
+    return [DevNote.model_validate(raw) for raw in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+def labelled_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yaml"))
+
+
 def load_devset() -> list[DevNote]:
-    notes: list[DevNote] = []
-    for path in sorted(DEVSET.glob("*.yaml")):
-        for raw in yaml.safe_load(path.read_text(encoding="utf-8")):
-            notes.append(DevNote.model_validate(raw))
-    return notes
+    return [note for path in labelled_files(DEVSET) for note in load_file(path)]
+
+
+def load_heldout() -> list[DevNote]:
+    return [note for path in labelled_files(HELDOUT) for note in load_file(path)]
 
 
 @dataclass

@@ -13,27 +13,16 @@ longer independent; the next estimate needs new notes).  The floor stays low on 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from backtriage.text import TextReader
-from tests.text.devset import DevNote, score
+from tests.text.devset import load_heldout, score
 
-HELDOUT = Path(__file__).parent / "heldout"
 MIN_F1 = 0.8
 
 
-def _notes() -> list[DevNote]:
-    notes: list[DevNote] = []
-    for path in sorted(HELDOUT.glob("*.yaml")):
-        notes.extend(DevNote.model_validate(raw) for raw in yaml.safe_load(path.read_text("utf-8")))
-    return notes
-
-
 def test_heldout_f1(reader: TextReader, capsys: pytest.CaptureFixture[str]) -> None:
-    overall, _, dangerous = score(reader, _notes())
+    overall, _, dangerous = score(reader, load_heldout())
     with capsys.disabled():
         print(
             f"\nheld-out micro-F1 {overall.f1:.3f} (tp {overall.tp}, fp {overall.fp}, "
