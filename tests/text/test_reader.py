@@ -520,12 +520,8 @@ def test_short_denials(reader: TextReader, note: str, absent: list[str]) -> None
     ("note", "asked"),
     [
         # Each read absent before: the "no" a few words after the normal was taken for a list's
-        # denial running on (or did not reach it), and the normal was read as stated.
-        ("Perianal sensation normal on both sides? No", ["saddle_anesthesia"]),
-        (
-            "Is perianal sensation normal when tested with a pin on both sides? No",
-            ["saddle_anesthesia"],
-        ),
+        # denial running on (or did not reach it), and the normal was read as stated.  ("No"
+        # to a normal anal tone may mean increased tone: asked, not reduced.)
         ("Anal tone normal at rest? A: no", ["reduced_anal_tone"]),
         (
             "Is your bladder function normal at the moment? No",
@@ -539,6 +535,39 @@ def test_a_normal_answered_no_is_no_denial(reader: TextReader, note: str, asked:
     assert sorted((u.finding, u.why) for u in reading.uncertain) == sorted(
         (finding, "qualified") for finding in asked
     )
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Perianal sensation normal: Y [ ] N [x]",
+        "Perianal sensation normal (Y/N): N",
+        "Saddle sensation intact? No",
+        "S2-4 sensation: intact - no",
+        # Not normal on both sides is abnormal on one side at least: still altered sensation.
+        "Perianal sensation normal on both sides? No",
+        "Is perianal sensation normal when tested with a pin on both sides? No",
+    ],
+)
+def test_saddle_sensation_not_normal_is_saddle_anaesthesia(reader: TextReader, note: str) -> None:
+    # saddle_anesthesia is "numbness or altered feeling" in the saddle (findings.yaml): a form
+    # saying the perianal sensation is not normal states it, as "normal feeling around your
+    # back passage? No" does.
+    assert reader.read(note=note).findings.get("saddle_anesthesia") == "present"
+
+
+@pytest.mark.parametrize(
+    ("note", "state"),
+    [
+        ("Perianal sensation normal: Y [x] N [ ]", "absent"),
+        ("Perianal sensation normal: Y [ ] N [ ]", None),
+        ("Perianal sensation normal. No fever", "absent"),
+    ],
+)
+def test_saddle_sensation_normal_otherwise_reads_as_before(
+    reader: TextReader, note: str, state: str | None
+) -> None:
+    assert reader.read(note=note).findings.get("saddle_anesthesia") == state
 
 
 @pytest.mark.parametrize(
