@@ -379,6 +379,26 @@ def test_another_patients_data_is_400_naming_the_key_and_resource(
 
 
 @pytest.mark.parametrize(
+    ("key", "reference", "resource"),
+    [
+        ("observations", "Group/cohort", "Observation/t"),
+        ("conditions", "Location/ward-3", "Condition/ca"),
+    ],
+)
+def test_data_about_a_group_or_place_is_400_not_this_patients(
+    insecure: Any, key: str, reference: str, resource: str
+) -> None:
+    # A group's "fever: no" read as this patient's would be a denial no one made for them.
+    pre = f.prefetch(**_of("Patient/p1"))
+    pre[key] = _of(reference)[key]
+    response = insecure.post(VIEW, json=f.patient_view(pre))
+    assert response.status_code == 400, response.text
+    diagnostics = _diagnostics(response)
+    assert f"prefetch '{key}'" in diagnostics and resource in diagnostics, diagnostics
+    assert reference in diagnostics and "cannot be used as this patient's" in diagnostics
+
+
+@pytest.mark.parametrize(
     ("patient_id", "reference"),
     f.SAME_PATIENT,
 )
