@@ -22,16 +22,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, Union
 
+from backtriage.case import MEASUREMENT_IDS
+
+#: What a rule may compare: the case's own values, its measurements (the case format's, named
+#: once, in ``case.MEASUREMENT_IDS``) and the STarT Back risk.
 FACTS = (
     "age",
     "sex",
     "duration_days",
     "conservative_therapy_weeks",
     "surgical_candidate",
-    "temperature_c",
-    "esr_mm_h",
-    "crp_mg_l",
-    "wbc_10e9_l",
+    *MEASUREMENT_IDS,
     "start_back_risk",
 )
 OPS = ("<", "<=", ">", ">=", "==", "!=")
