@@ -251,6 +251,27 @@ def test_an_export_without_a_needed_type_stops_the_run(
     assert "ExplanationOfBenefit" in str(caught.value)  # what the export holds instead
 
 
+def test_resources_not_read_are_named_in_a_warning(timelines_fhir: Path, tmp_path: Path) -> None:
+    # Counted as ignored_resource_type only, a payer's claims looked read: the audit ran on the
+    # rest without a word that what they bill was left out.
+    folder = _copy(timelines_fhir, tmp_path / "export")
+    before = run_audit(folder, 2024).summary
+    assert not any("were not read" in w for w in before["warnings"])
+    claims = [{"resourceType": "ExplanationOfBenefit", "id": f"b{i}"} for i in range(3)]
+    (folder / "ExplanationOfBenefit.ndjson").write_text(
+        "".join(json.dumps(c) + "\n" for c in claims)
+    )
+    (folder / "Coverage.ndjson").write_text(
+        json.dumps({"resourceType": "Coverage", "id": "c1"}) + "\n"
+    )
+    summary = run_audit(folder, 2024).summary
+    (warning,) = [w for w in summary["warnings"] if "were not read" in w]
+    assert warning.startswith("1 Coverage, 3 ExplanationOfBenefit resources were not read")
+    assert "claims (ExplanationOfBenefit) are not read yet" in warning
+    assert summary["rows"]["fhir:ExplanationOfBenefit"]["ignored_resource_type"] == 3
+    assert summary["denominator"] == before["denominator"]
+
+
 def test_an_export_without_medication_requests_says_the_steroid_exclusion_is_not_applied(
     timelines_fhir: Path, tmp_path: Path
 ) -> None:

@@ -334,9 +334,35 @@ def convert(folder: Path, out: Path, files: dict[str, list[Path]] | None = None)
     finally:
         for writer in writers.values():
             writer.close()
+    ignored = {
+        t: c["ignored_resource_type"] for t, c in counts.items() if c["ignored_resource_type"]
+    }
     return Conversion(
-        {k: dict(sorted(v.items())) for k, v in sorted(counts.items())}, _warnings(notes)
+        {k: dict(sorted(v.items())) for k, v in sorted(counts.items())},
+        _warnings(notes) + _ignored_warnings(ignored),
     )
+
+
+#: Claims: a payer's export may hold its diagnoses and procedures only there.
+CLAIM_TYPES: frozenset[str] = frozenset({"ExplanationOfBenefit", "Claim", "ClaimResponse"})
+
+
+def _ignored_warnings(ignored: dict[str, int]) -> list[str]:
+    """Say which resources were not read at all (counted as ``ignored_resource_type``): what
+    they hold is in no table, and a claims-only export would otherwise look like a population
+    without visits or imaging."""
+    if not ignored:
+        return []
+    listed = ", ".join(f"{n} {t}" for t, n in sorted(ignored.items()))
+    read = ", ".join(sorted(RESOURCE_TABLE))
+    warning = f"{listed} resources were not read: the audit reads {read}"
+    claims = sorted(CLAIM_TYPES & set(ignored))
+    if claims:
+        warning += (
+            f"; claims ({', '.join(claims)}) are not read yet, so a diagnosis or procedure billed "
+            "on a claim counts only if the export also holds it as a Condition or Procedure"
+        )
+    return [warning]
 
 
 def _convert_line(rtype: str, line: str, writers: dict[str, _Writer], notes: _Notes) -> str:
