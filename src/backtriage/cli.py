@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from backtriage.errors import BacktriageError, InputError, KnowledgeError
+from backtriage.exits import user_error
 
 app = typer.Typer(
     name="backtriage",
@@ -38,8 +39,7 @@ class Format(StrEnum):
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"backtriage: error: {message}", err=True)
-    raise typer.Exit(code)
+    raise user_error(message, code)
 
 
 @app.command()

@@ -150,6 +150,8 @@ def test_user_errors_exit_2_with_one_line(
     result = runner.invoke(app, argv)
     assert result.exit_code == 2
     assert message in result.stderr
+    # In the form every command uses (the assess command's tests check it there too).
+    assert result.stderr.startswith("backtriage: error: ")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from backtriage.errors import AuditInputError, KnowledgeError
+from backtriage.exits import user_error
 
 
 class OutputFormat(StrEnum):
@@ -36,8 +37,7 @@ class TableFormat(StrEnum):
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
+    return user_error(message)
 
 
 @contextmanager

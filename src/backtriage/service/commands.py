@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from backtriage.exits import user_error
 from backtriage.service.settings import DEFAULT_QCDSM, Settings, Trust
 from backtriage.service.store import Store
 
@@ -72,8 +73,7 @@ def feedback_report_command(
 ) -> None:
     """Accept and override rates per kind of card."""
     if not db.startswith(("postgresql://", "postgres://")) and not Path(db).is_file():
-        typer.echo(f"backtriage: error: no feedback database at {db} (see --db)", err=True)
-        raise typer.Exit(2)
+        raise user_error(f"no feedback database at {db} (see --db)")
     store = Store(db)
     try:
         rows = store.summary()
