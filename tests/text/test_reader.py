@@ -562,12 +562,23 @@ def test_saddle_sensation_not_normal_is_saddle_anaesthesia(reader: TextReader, n
         ("Perianal sensation normal: Y [x] N [ ]", "absent"),
         ("Perianal sensation normal: Y [ ] N [ ]", None),
         ("Perianal sensation normal. No fever", "absent"),
+        # A list's denial running on to the normal is still a normal, as an examination's.
+        ("No urinary retention, perianal sensation normal.", "absent"),
+        ("No bladder or bowel dysfunction, normal perianal sensation.", "absent"),
+        (
+            "Neuro: power 5/5, no sensory deficit, perianal sensation intact, anal tone normal.",
+            "absent",
+        ),
+        ("Denies saddle anaesthesia, perianal sensation intact.", "absent"),
     ],
 )
 def test_saddle_sensation_normal_otherwise_reads_as_before(
     reader: TextReader, note: str, state: str | None
 ) -> None:
-    assert reader.read(note=note).findings.get("saddle_anesthesia") == state
+    reading = reader.read(note=note)
+    assert reading.findings.get("saddle_anesthesia") == state
+    if state == "absent":
+        assert not [u for u in reading.uncertain if u.finding == "saddle_anesthesia"]
 
 
 @pytest.mark.parametrize(

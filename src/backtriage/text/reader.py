@@ -252,7 +252,13 @@ class TextReader:
             if (
                 historical
                 or began
-                or (negated and (concept.no_means_present or _negation_adjacent(text, mention)))
+                or (
+                    negated
+                    and (
+                        (concept.no_means_present and concept.any_denial_qualifies)
+                        or _negation_adjacent(text, mention)
+                    )
+                )
             ):
                 return None, "qualified"
             return "absent", None

@@ -94,6 +94,11 @@ class Concept(_Strict):
     # its findings like any normal; answered no ("No [x]", "(Y/N): N", "? No") it states them
     # (with ``vague``, it cannot say which: each is asked).
     no_means_present: bool = False
+    # With ``no_means_present``, whether any denial near the normal leaves it unknown ("she
+    # doesn't really have control of her bladder": a question's verb, denied).  False for an
+    # examination's normal that a list's denial runs on to ("No retention, perianal sensation
+    # normal"): there only a negation right next to it ("perianal sensation not intact") does.
+    any_denial_qualifies: bool = True
     # "ignore" concepts exist only to out-match a shorter phrase ("short course of steroids").
     ignore: bool = False
     phrases: list[str] = Field(min_length=1)
