@@ -1,6 +1,6 @@
 """How a command ends on a user's mistake: one line on stderr that says what to fix, in the same
-form for every command (``backtriage: error: ...``), and exit status 2 (3 for a broken knowledge
-base) — never a traceback."""
+form for every command (``backtriage: error: ...``), and a non-zero exit status (2 for what the
+user gave) — never a traceback."""
 
 from __future__ import annotations
 

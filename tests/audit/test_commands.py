@@ -128,6 +128,27 @@ def test_a_bad_spec_is_said_before_a_fhir_export_is_converted(
 
 
 @pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (["--year", "2024", "--spec", "nope"], "unknown --spec 'nope'"),
+        (["--year", "24"], "--year 24 is out of range"),
+    ],
+)
+def test_a_bad_spec_or_year_is_said_before_spark_starts(
+    demo: Path, monkeypatch: pytest.MonkeyPatch, bad: list[str], message: str
+) -> None:
+    from backtriage.audit import run
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an engine was started before --spec and --year were checked")
+
+    monkeypatch.setattr(run, "connect", never)
+    result = runner.invoke(app, ["audit", str(demo), "--engine", "spark", *bad])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["audit", "{missing}", "--year", "2024"], "does not exist"),

@@ -10,7 +10,16 @@ CLI does to register its commands) costs nothing.  The input layouts are in ``LA
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from backtriage.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from backtriage.audit.codes import load_code_lists
+    from backtriage.audit.report import render_html
+    from backtriage.audit.run import AuditRun, run_audit
+    from backtriage.audit.spec import load_specs
+    from backtriage.audit.synth import generate, write
 
 __all__ = [
     "AuditRun",

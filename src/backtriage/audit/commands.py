@@ -36,10 +36,6 @@ class TableFormat(StrEnum):
     csv = "csv"
 
 
-def _fail(message: str) -> typer.Exit:
-    return user_error(message)
-
-
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Progress]:
     console = Console(stderr=True)
@@ -105,9 +101,9 @@ def audit_command(
                 bar.update(task, description=f"writing {html}")
                 html.write_text(render_html(run.summary, run.chart_review, run.lists), "utf-8")
     except AuditInputError as exc:
-        raise _fail(str(exc)) from None
+        raise user_error(str(exc)) from None
     except KnowledgeError as exc:
-        raise _fail(str(exc).replace("\n", " ")) from None
+        raise user_error(str(exc).replace("\n", " ")) from None
     summary = run.summary
     if format is OutputFormat.json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
@@ -146,7 +142,7 @@ def synth_command(
     from backtriage.audit.synth import generate, write
 
     if out.exists() and any(out.iterdir()):
-        raise _fail(f"{out} is not empty; give a new or empty folder")
+        raise user_error(f"{out} is not empty; give a new or empty folder")
     population = generate(patients, seed, year)
     fmt = "fhir" if format is SynthFormat.fhir else table_format.value
     written = write(population, out, fmt)  # type: ignore[arg-type]

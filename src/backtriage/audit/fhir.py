@@ -344,7 +344,7 @@ def convert(folder: Path, out: Path, files: dict[str, list[Path]] | None = None)
 
 
 #: Claims: a payer's export may hold its diagnoses and procedures only there.
-CLAIM_TYPES: frozenset[str] = frozenset({"ExplanationOfBenefit", "Claim", "ClaimResponse"})
+CLAIM_TYPES: frozenset[str] = frozenset({"ExplanationOfBenefit", "Claim"})
 
 
 def _ignored_warnings(ignored: dict[str, int]) -> list[str]:

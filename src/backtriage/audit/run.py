@@ -166,9 +166,18 @@ def _run(
     review_charts: bool,
     progress: Step,
 ) -> AuditRun:
+    # The patients grouped by id, which the measure and the row accounting share, and the
+    # row accounting, which reads every row: on DuckDB both are made beside everything
+    # below (``Beside``), and the accounting is interrupted if the run fails.  Elsewhere,
+    # and on DuckDB under a memory limit or on a connection the caller gave (which may have
+    # one), the grouping is cached first and the accounting runs when its result is asked
+    # for, after the measure: two queries at once need about twice the working memory, and
+    # one of them can run out (seen at 169MB with a million patients).
+    beside_ok = engine == "duckdb" and memory_limit is None and con is None
     planned: Plan | None = None
-    if input_path.is_dir() and fhir.is_fhir_folder(input_path):
-        # Converting an export takes a while: a bad --spec is said before it, not after.
+    if not beside_ok or (input_path.is_dir() and fhir.is_fhir_folder(input_path)):
+        # A bad --spec or --year is said first, before a Spark session starts or an export is
+        # converted (both take a while); only beside the first queries does waiting pay.
         from backtriage.audit import results
 
         planned = results.plan(spec_name, year)
@@ -180,14 +189,6 @@ def _run(
             engine, spark_master=spark_master, memory_limit=memory_limit, temp_directory=spill
         )
         raw = read_tables(backend, folder)
-        # The patients grouped by id, which the measure and the row accounting share, and the
-        # row accounting, which reads every row: on DuckDB both are made beside everything
-        # below (``Beside``), and the accounting is interrupted if the run fails.  Elsewhere,
-        # and on DuckDB under a memory limit or on a connection the caller gave (which may have
-        # one), the grouping is cached first and the accounting runs when its result is asked
-        # for, after the measure: two queries at once need about twice the working memory, and
-        # one of them can run out (seen at 169MB with a million patients).
-        beside_ok = backend.name == "duckdb" and memory_limit is None and con is None
         if beside_ok:
             beside = Beside(backend)
             stack.push(partial(_settle, beside))
